@@ -3,7 +3,9 @@
 # `make demo` and `make check` install any missing Debian packages first
 # (see .ci/install-deps), so a fresh Debian 12 machine needs nothing else.
 
-CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
 CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 # Set SANITIZE=address,undefined (for example) to build with sanitizers.

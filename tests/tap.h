@@ -47,7 +47,7 @@ static inline int tap_result_(int pass, const char *file, int line,
         long long tap_g_ = (long long)(got);                                   \
         long long tap_e_ = (long long)(expected);                              \
         if (!tap_result_(tap_g_ == tap_e_, __FILE__, __LINE__, __VA_ARGS__))   \
-            printf("#          got: %lld\n#     expected: %lld\n", tap_g_,      \
+            printf("#          got: %lld\n#     expected: %lld\n", tap_g_,     \
                    tap_e_);                                                    \
     } while (0)
 
@@ -74,7 +74,7 @@ static inline int tap_result_(int pass, const char *file, int line,
 
 /* Marks the checks that follow as known failures until tap_todo_end(). */
 #define tap_todo(reason) (tap_todo_ = (reason))
-#define tap_todo_end() (tap_todo_ = NULL)
+#define tap_todo_end()   (tap_todo_ = NULL)
 
 /* Prints a diagnostic line. */
 static inline void diag(const char *fmt, ...)

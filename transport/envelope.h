@@ -16,18 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENVELOPE_VERSION 1
-#define ENVELOPE_ID_SIZE 16
+#define ENVELOPE_VERSION   1
+#define ENVELOPE_ID_SIZE   16
 #define ENVELOPE_TYPE_SIZE 32
 
 /* Reply status codes. */
-#define STATUS_OK "ok"
-#define STATUS_INVALID "invalid"         /* malformed or missing field */
-#define STATUS_DENIED "denied"           /* the permission check said no */
-#define STATUS_NOT_FOUND "not_found"     /* unknown supply point or meter */
+#define STATUS_OK          "ok"
+#define STATUS_INVALID     "invalid"     /* malformed or missing field */
+#define STATUS_DENIED      "denied"      /* the permission check said no */
+#define STATUS_NOT_FOUND   "not_found"   /* unknown supply point or meter */
 #define STATUS_UNAVAILABLE "unavailable" /* a dependency could not answer */
-#define STATUS_TIMEOUT "timeout"         /* the agent did not answer in time */
-#define STATUS_STALE "stale"             /* ts outside the allowed skew */
+#define STATUS_TIMEOUT     "timeout"     /* the agent did not answer in time */
+#define STATUS_STALE       "stale"       /* ts outside the allowed skew */
 #define STATUS_UNSUPPORTED "unsupported" /* unknown type or version */
 
 typedef struct {
@@ -100,8 +100,8 @@ int mp_get_bin_ref(const msgpack_object *map, const char *key,
                    size_t error_size) __attribute__((warn_unused_result));
 /* kind is MSGPACK_OBJECT_MAP or MSGPACK_OBJECT_ARRAY. */
 int mp_get_container(const msgpack_object *map, const char *key, int kind,
-                     const msgpack_object **out, char *error,
-                     size_t error_size) __attribute__((warn_unused_result));
+                     const msgpack_object **out, char *error, size_t error_size)
+    __attribute__((warn_unused_result));
 
 /* Reads an integer object (positive or negative) as int64. */
 bool mp_as_i64(const msgpack_object *object, int64_t *out);
@@ -118,9 +118,8 @@ void mp_pack_kv_bin(msgpack_packer *pk, const char *key, const void *data,
 
 /* Packs the four header keys; they count as 4 of the map_size entries of
  * the map header this writes. */
-void envelope_pack_header(msgpack_packer *pk, size_t map_size,
-                          const char *type, const uint8_t id[ENVELOPE_ID_SIZE],
-                          int64_t ts);
+void envelope_pack_header(msgpack_packer *pk, size_t map_size, const char *type,
+                          const uint8_t id[ENVELOPE_ID_SIZE], int64_t ts);
 
 /* Fills id with 16 random bytes. */
 void envelope_new_id(uint8_t id[ENVELOPE_ID_SIZE]);

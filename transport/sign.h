@@ -12,13 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGN_PUBLIC_SIZE 32
+#define SIGN_PUBLIC_SIZE    32
 #define SIGN_SIGNATURE_SIZE 64
-#define HASH_SIZE 32
+#define HASH_SIZE           32
 
 /* Domain prefixes, each signed with its terminating NUL. */
-#define SIGN_DOMAIN_RECEIPT "sdx/v1/receipt"
-#define SIGN_DOMAIN_ACK "sdx/v1/ack"
+#define SIGN_DOMAIN_RECEIPT   "sdx/v1/receipt"
+#define SIGN_DOMAIN_ACK       "sdx/v1/ack"
 #define SIGN_DOMAIN_DIRECTORY "sdx/v1/directory-answer"
 #define SIGN_DOMAIN_STATEMENT "sdx/v1/statement"
 
@@ -44,8 +44,8 @@ void signer_sign(const signer_t *self, const char *domain, const void *data,
 
 /* Returns true when signature is public_key's signature of domain (with
  * its NUL) followed by data. */
-bool sign_verify(const uint8_t public_key[SIGN_PUBLIC_SIZE],
-                 const char *domain, const void *data, size_t size,
+bool sign_verify(const uint8_t public_key[SIGN_PUBLIC_SIZE], const char *domain,
+                 const void *data, size_t size,
                  const uint8_t signature[SIGN_SIGNATURE_SIZE])
     __attribute__((warn_unused_result));
 

@@ -3,10 +3,11 @@
  * allow-list, and sets the connection's User-Id to that key in Z85 text.
  *
  * An application reads the User-Id of every message it receives with
- * zframe_meta (frame, "User-Id") and maps it to a supplier with
- * zap_supplier(), which consults the current list, so a key removed from
- * the list stops being accepted on the next message, even on a connection
- * that is already open.
+ * zframe_meta (frame, "User-Id") on a frame that came from the peer (not
+ * the routing-id frame a ROUTER socket adds, which has no metadata) and maps it
+ * to a supplier with zap_supplier(), which consults the current list, so a key
+ * removed from the list stops being accepted on the next message, even on a
+ * connection that is already open.
  *
  * One handler serves the whole process (ZeroMQ looks for it at the fixed
  * address inproc://zeromq.zap.01 in the czmq context).
@@ -38,8 +39,8 @@ void zap_allow(zap_t *self, const char *curve_key, const char *supplier);
 /* Removes a key from the allow-list; unknown keys are ignored. */
 void zap_remove(zap_t *self, const char *curve_key);
 
-/* Removes every key whose supplier is not in the NULL-terminated list
- * keep; used when the list is refreshed from the directory. */
+/* Removes every key that is not in the NULL-terminated list keep_keys;
+ * used when the list is refreshed from the directory. */
 void zap_retain(zap_t *self, const char *const *keep_keys);
 
 /* Copies the supplier of curve_key into supplier (5 bytes) and returns
