@@ -1,0 +1,263 @@
+/* sdx receipts, statement and ledger verify: reading the node's ledger. */
+#include <czmq.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "config.h"
+#include "dirclient.h"
+#include "hex.h"
+#include "json.h"
+#include "keys.h"
+#include "ledger.h"
+#include "statement.h"
+
+/* Reads the node's MPID from its configuration. */
+static int s_open(const cli_options_t *options, config_t *config,
+                  ledger_t **ledger)
+{
+    char error[1024], path[PATH_MAX];
+    if (!options->home)
+        return cli_fail(CLI_USAGE,
+                        "no node home: give --home DIR or set SDX_HOME");
+    if (config_load(options->home, config, error, sizeof error))
+        return cli_fail(CLI_FAILED, "%s", error);
+    *ledger = ledger_open_readonly(config_path(config, "ledger.db", path),
+                                   error, sizeof error);
+    if (!*ledger)
+        return cli_fail(CLI_FAILED, "%s", error);
+    return CLI_OK;
+}
+
+typedef struct {
+    cli_format_t format;
+    const char *own;
+    uint64_t count;
+} receipt_listing_t;
+
+static int s_print_receipt(const ledger_row_t *row, void *arg)
+{
+    receipt_listing_t *listing = arg;
+    const receipt_t *r = &row->receipt;
+    char served[CLOCK_ISO_SIZE], id[33], hash[65], amount[28];
+    clock_format_iso(r->served_at, served);
+    hex_encode(r->request_id, 16, id);
+    hex_encode(row->hash, HASH_SIZE, hash);
+    statement_format_amount(r->price, amount);
+    const char *role =
+        strcmp(r->serving, listing->own) == 0 ? "issued" : "received";
+    const char *status = row->acknowledged ? "acknowledged" : "unacknowledged";
+    if (listing->format == CLI_JSON)
+        printf("%s{\"role\":\"%s\",\"serving\":\"%s\",\"requesting\":\"%s\","
+               "\"seq\":%" PRIu64 ",\"request_id\":\"%s\",\"mpxn\":\"%s\","
+               "\"type\":\"%s\",\"units\":%" PRIu64 ",\"price_micro\":%" PRIu64
+               ",\"price\":\"%s\",\"tariff_id\":\"%s\",\"served_at\":\"%s\","
+               "\"hash\":\"%s\",\"status\":\"%s\"}",
+               listing->count ? ",\n" : "", role, r->serving, r->requesting,
+               r->seq, id, r->mpxn, r->type, r->units, r->price, amount,
+               r->tariff_id, served, hash, status);
+    else if (listing->format == CLI_CSV)
+        printf("%s,%s,%s,%" PRIu64 ",%s,%s,%s,%" PRIu64 ",%" PRIu64
+               ",%s,%s,%s,%s,%s\n",
+               role, r->serving, r->requesting, r->seq, id, r->mpxn, r->type,
+               r->units, r->price, amount, r->tariff_id, served, hash, status);
+    else
+        printf("%-8s %s->%s %5" PRIu64 " %-14s %-14s %7" PRIu64
+               " %14s  %s  %s\n",
+               role, r->serving, r->requesting, r->seq, r->mpxn, r->type,
+               r->units, amount, served, status);
+    listing->count++;
+    return 0;
+}
+
+int cli_receipts(const cli_options_t *options)
+{
+    if (options->help) {
+        printf("usage: sdx [--home DIR] receipts [--counterparty MPID]\n"
+               "                    [--from T --to T] [--json|--csv]\n\n"
+               "Lists the receipts this node issued and received, oldest\n"
+               "first, with their acknowledgement status. T filters on the\n"
+               "time each request was served.\n");
+        return CLI_OK;
+    }
+    config_t config;
+    ledger_t *ledger = NULL;
+    int64_t from = 0, to = 0;
+    if (cli_range(options, false, &from, &to))
+        return CLI_USAGE;
+    int code = s_open(options, &config, &ledger);
+    if (code)
+        return code;
+    ledger_filter_t filter = {.own_mpid = config.mpid,
+                              .counterparty = options->counterparty,
+                              .from_ms = from,
+                              .to_ms = to};
+    receipt_listing_t listing = {options->format, config.mpid, 0};
+    if (options->format == CLI_CSV)
+        printf("role,serving,requesting,seq,request_id,mpxn,type,units,"
+               "price_micro,price,tariff_id,served_at,hash,status\n");
+    else if (options->format == CLI_JSON)
+        printf("[");
+    else
+        printf("%-8s %-10s %5s %-14s %-14s %7s %14s  %-20s  %s\n", "role",
+               "chain", "seq", "mpxn", "type", "units", "price", "served_at",
+               "status");
+    char error[512];
+    if (ledger_foreach_receipt(ledger, &filter, s_print_receipt, &listing,
+                               error, sizeof error) < 0)
+        code = cli_fail(CLI_FAILED, "cannot read the ledger: %s", error);
+    if (options->format == CLI_JSON)
+        printf("]\n");
+    ledger_destroy(&ledger);
+    return code;
+}
+
+static int s_write_statement(ledger_t *ledger, const char *serving,
+                             const char *requesting, int64_t from, int64_t to,
+                             cli_format_t format)
+{
+    statement_t statement;
+    char error[512];
+    if (statement_compute(ledger, serving, requesting, from, to, &statement,
+                          error, sizeof error))
+        return cli_fail(CLI_FAILED, "cannot compute the statement: %s", error);
+    if (format == CLI_JSON)
+        statement_write_json(&statement, stdout);
+    else if (format == CLI_CSV)
+        statement_write_csv(&statement, stdout);
+    else
+        statement_write_table(&statement, stdout);
+    return CLI_OK;
+}
+
+int cli_statement(const cli_options_t *options)
+{
+    if (options->help || !options->counterparty) {
+        printf("usage: sdx [--home DIR] statement --counterparty MPID\n"
+               "           --from T --to T [--role issued|received]\n"
+               "           [--json|--csv]\n\n"
+               "Sums the receipts exchanged with MPID that were served in\n"
+               "[from, to): per request type the count, units and amount in\n"
+               "micro-units, and the totals. 'issued' is what this node\n"
+               "served to MPID (receivable), 'received' what MPID served to\n"
+               "this node (payable); without --role both are shown, and\n"
+               "--csv needs a --role.\n");
+        return options->help ? CLI_OK : CLI_USAGE;
+    }
+    int64_t from = 0, to = 0;
+    if (cli_range(options, true, &from, &to))
+        return CLI_USAGE;
+    const char *role = options->role;
+    if (role && strcmp(role, "issued") && strcmp(role, "received"))
+        return cli_fail(CLI_USAGE,
+                        "invalid --role '%s': use issued or received", role);
+    if (!role && options->format == CLI_CSV)
+        return cli_fail(CLI_USAGE, "--csv writes one statement: add --role "
+                                   "issued or --role received");
+    config_t config;
+    ledger_t *ledger = NULL;
+    int code = s_open(options, &config, &ledger);
+    if (code)
+        return code;
+    bool both = !role;
+    bool issued = both || strcmp(role, "issued") == 0;
+    bool received = both || strcmp(role, "received") == 0;
+    if (both && options->format == CLI_JSON)
+        printf("[");
+    if (issued)
+        code = s_write_statement(ledger, config.mpid, options->counterparty,
+                                 from, to, options->format);
+    if (both)
+        printf(options->format == CLI_JSON ? "," : "\n");
+    if (received && code == CLI_OK)
+        code = s_write_statement(ledger, options->counterparty, config.mpid,
+                                 from, to, options->format);
+    if (both && options->format == CLI_JSON)
+        printf("]\n");
+    ledger_destroy(&ledger);
+    return code;
+}
+
+/* Supplier signing keys for ledger_verify, fetched from the directory. */
+typedef struct {
+    dir_supplier_t *list;
+    size_t count;
+} key_table_t;
+
+static int s_lookup_key(const char *mpid, uint8_t public_key[32], void *arg)
+{
+    key_table_t *table = arg;
+    for (size_t i = 0; i < table->count; i++)
+        if (strcmp(table->list[i].mpid, mpid) == 0) {
+            memcpy(public_key, table->list[i].sign_key, 32);
+            return 0;
+        }
+    return -1;
+}
+
+static int s_load_keys(const config_t *config, key_table_t *table)
+{
+    char error[1024], path[PATH_MAX], directory_key[41];
+    uint8_t directory_sign[32];
+    zcert_t *cert = keys_load_cert(config_path(config, "node.cert", path),
+                                   error, sizeof error);
+    if (!cert ||
+        keys_load_curve_public(config_path(config, "directory.cert", path),
+                               directory_key, error, sizeof error) ||
+        keys_load_sign_public(config_path(config, "directory.sign", path),
+                              directory_sign, error, sizeof error)) {
+        zcert_destroy(&cert);
+        return cli_fail(CLI_FAILED, "%s", error);
+    }
+    dirclient_t *client = dirclient_new(config->directory, directory_key,
+                                        directory_sign, cert, 3000);
+    dir_status_t status =
+        client ? dirclient_suppliers(client, &table->list, &table->count, error,
+                                     sizeof error)
+               : DIR_UNAVAILABLE;
+    dirclient_destroy(&client);
+    zcert_destroy(&cert);
+    if (status != DIR_OK)
+        return cli_fail(CLI_FAILED,
+                        "cannot fetch the suppliers' signing keys from the "
+                        "directory at %s: %s",
+                        config->directory, error);
+    return CLI_OK;
+}
+
+int cli_ledger_verify(const cli_options_t *options)
+{
+    if (options->help) {
+        printf("usage: sdx [--home DIR] ledger verify\n\n"
+               "Checks every receipt chain and acknowledgement in the\n"
+               "ledger: hashes, links, signatures (keys from the directory)\n"
+               "and that each row matches its signed body. Exits 0 when the\n"
+               "ledger is intact, 1 naming the first bad sequence number.\n");
+        return CLI_OK;
+    }
+    config_t config;
+    ledger_t *ledger = NULL;
+    int code = s_open(options, &config, &ledger);
+    if (code)
+        return code;
+    key_table_t keys = {0};
+    code = s_load_keys(&config, &keys);
+    ledger_verify_result_t result;
+    char error[512];
+    if (code == CLI_OK && ledger_verify(ledger, s_lookup_key, &keys, &result,
+                                        error, sizeof error))
+        code = cli_fail(CLI_FAILED, "cannot read the ledger: %s", error);
+    else if (code == CLI_OK && result.ok)
+        printf("ledger intact: %" PRIu64 " chains, %" PRIu64
+               " receipts, %" PRIu64 " acknowledgements verified\n",
+               result.chains, result.receipts, result.acks);
+    else if (code == CLI_OK)
+        code = cli_fail(
+            CLI_FAILED, "ledger damaged: chain %s->%s seq %" PRIu64 "%s: %s",
+            result.serving, result.requesting, result.seq,
+            result.in_ack ? " (acknowledgement)" : "", result.reason);
+    free(keys.list);
+    ledger_destroy(&ledger);
+    return code;
+}

@@ -1,0 +1,157 @@
+/* Reading node.conf. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *s_trim(char *text)
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    char *end = text + strlen(text);
+    while (end > text && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return text;
+}
+
+static int s_set_number(const char *value, long long minimum, long long maximum,
+                        long long *out)
+{
+    char *end;
+    errno = 0;
+    long long number = strtoll(value, &end, 10);
+    if (errno || *end || end == value || number < minimum || number > maximum)
+        return -1;
+    *out = number;
+    return 0;
+}
+
+static bool s_valid_mpid(const char *text)
+{
+    if (strlen(text) != 4)
+        return false;
+    for (int i = 0; i < 4; i++)
+        if (!isupper((unsigned char)text[i]) &&
+            !isdigit((unsigned char)text[i]))
+            return false;
+    return true;
+}
+
+/* Applies one key = value setting; returns 0 or -1 with a reason. */
+static int s_apply(config_t *config, const char *key, const char *value,
+                   char *reason, size_t reason_size)
+{
+    long long number = 0;
+    if (strcmp(key, "mpid") == 0) {
+        if (!s_valid_mpid(value)) {
+            snprintf(reason, reason_size,
+                     "mpid '%s' must be 4 upper-case letters or digits", value);
+            return -1;
+        }
+        snprintf(config->mpid, sizeof config->mpid, "%s", value);
+    } else if (strcmp(key, "bind") == 0)
+        snprintf(config->bind, sizeof config->bind, "%s", value);
+    else if (strcmp(key, "directory") == 0)
+        snprintf(config->directory, sizeof config->directory, "%s", value);
+    else if (strcmp(key, "max-skew-seconds") == 0 &&
+             !s_set_number(value, 1, 86400, &number))
+        config->max_skew_ms = number * 1000;
+    else if (strcmp(key, "agent-timeout-ms") == 0 &&
+             !s_set_number(value, 10, 600000, &number))
+        config->agent_timeout_ms = (int)number;
+    else if (strcmp(key, "directory-timeout-ms") == 0 &&
+             !s_set_number(value, 10, 600000, &number))
+        config->directory_timeout_ms = (int)number;
+    else if (strcmp(key, "request-timeout-ms") == 0 &&
+             !s_set_number(value, 10, 600000, &number))
+        config->request_timeout_ms = (int)number;
+    else if (strcmp(key, "max-frame-bytes") == 0 &&
+             !s_set_number(value, 1024, 64 << 20, &number))
+        config->max_frame = (size_t)number;
+    else {
+        snprintf(reason, reason_size, "unknown key or invalid value: %s = %s",
+                 key, value);
+        return -1;
+    }
+    return 0;
+}
+
+static void s_defaults(config_t *config, const char *home)
+{
+    memset(config, 0, sizeof *config);
+    snprintf(config->home, sizeof config->home, "%s", home);
+    config->max_skew_ms = 300 * 1000;
+    config->agent_timeout_ms = 5000;
+    config->directory_timeout_ms = 1000;
+    config->request_timeout_ms = 10000;
+    config->max_frame = 1024 * 1024;
+}
+
+int config_load(const char *home, config_t *config, char *error,
+                size_t error_size)
+{
+    s_defaults(config, home);
+    char path[PATH_MAX];
+    config_path(config, "node.conf", path);
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        snprintf(error, error_size, "cannot open %s: %s; is %s a node home?",
+                 path, strerror(errno), home);
+        return -1;
+    }
+    char line[1024];
+    int number = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, file)) {
+        number++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *text = s_trim(line);
+        if (!*text)
+            continue;
+        char *equals = strchr(text, '=');
+        char reason[512];
+        if (!equals) {
+            snprintf(error, error_size,
+                     "%s:%d: expected 'key = value', got '%s'", path, number,
+                     text);
+            rc = -1;
+            break;
+        }
+        *equals = '\0';
+        if (s_apply(config, s_trim(text), s_trim(equals + 1), reason,
+                    sizeof reason)) {
+            snprintf(error, error_size, "%s:%d: %s", path, number, reason);
+            rc = -1;
+        }
+    }
+    fclose(file);
+    if (rc == 0 &&
+        (!config->mpid[0] || !config->bind[0] || !config->directory[0])) {
+        snprintf(error, error_size, "%s: mpid, bind and directory are required",
+                 path);
+        rc = -1;
+    }
+    return rc;
+}
+
+char *config_path(const config_t *config, const char *name, char *path)
+{
+    snprintf(path, PATH_MAX, "%s/%s", config->home, name);
+    return path;
+}
+
+void config_control_endpoint(const char *home, char *endpoint, size_t size)
+{
+    snprintf(endpoint, size, "ipc://%s/run/control", home);
+}
+
+void config_agent_endpoint(const char *home, char *endpoint, size_t size)
+{
+    snprintf(endpoint, size, "ipc://%s/run/agents", home);
+}

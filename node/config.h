@@ -1,0 +1,52 @@
+/* A node's configuration: HOME/node.conf plus the fixed layout of files
+ * under HOME.
+ *
+ * node.conf holds "key = value" lines ('#' starts a comment):
+ *   mpid                 this supplier's MPID (required)
+ *   bind                 endpoint served to other suppliers (required),
+ *                        for example tcp://127.0.0.1:7101
+ *   directory            the directory's endpoint (required)
+ *   max-skew-seconds     accepted difference of a request's ts (300)
+ *   agent-timeout-ms     time an agent has to answer (5000)
+ *   directory-timeout-ms time the directory has to answer (1000)
+ *   request-timeout-ms   time a peer node has to answer (10000)
+ *   max-frame-bytes      largest frame accepted (1048576)
+ *
+ * Files under HOME: node.cert/node.cert_secret and node.sign/
+ * node.sign_secret (from `sdx keygen`), directory.cert and directory.sign
+ * (the directory's public keys), tariffs/ (bilateral tariffs), ledger.db,
+ * audit.log, and run/ (mode 0700: the control and agent sockets).
+ */
+#ifndef SDX_CONFIG_H
+#define SDX_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char home[PATH_MAX];
+    char mpid[5];
+    char bind[256];
+    char directory[256];
+    int64_t max_skew_ms;
+    int agent_timeout_ms;
+    int directory_timeout_ms;
+    int request_timeout_ms;
+    size_t max_frame;
+} config_t;
+
+/* Reads HOME/node.conf into config. Returns 0, or -1 with a sentence
+ * naming the file, line and value in error. */
+int config_load(const char *home, config_t *config, char *error,
+                size_t error_size) __attribute__((warn_unused_result));
+
+/* Writes HOME/NAME into path (PATH_MAX bytes). Returns path. */
+char *config_path(const config_t *config, const char *name, char *path);
+
+/* Returns the endpoints of the control and agent sockets under HOME/run
+ * ("ipc://HOME/run/control", "ipc://HOME/run/agents"). */
+void config_control_endpoint(const char *home, char *endpoint, size_t size);
+void config_agent_endpoint(const char *home, char *endpoint, size_t size);
+
+#endif

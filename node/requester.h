@@ -1,0 +1,42 @@
+/* The requesting side of the node: meter requests from the local CLI,
+ * sent to the installing supplier's node, whose receipts are checked,
+ * stored and acknowledged.
+ *
+ * A request from the control socket is the same map a peer receives
+ * (see docs/protocol.md). The node finds the installing supplier in the
+ * directory, keeps one CURVE connection per peer node pinned to the key the
+ * directory lists, and forwards the request with the same id, so a CLI
+ * retry with the same id is never charged twice. A receipt is accepted
+ * when its signature is the serving supplier's, its fields match the
+ * request, its price follows the local copy of the bilateral tariff and it
+ * extends the chain; otherwise it is stored as a dispute and not
+ * acknowledged.
+ */
+#ifndef SDX_REQUESTER_H
+#define SDX_REQUESTER_H
+
+#include <stdint.h>
+
+#include "node_context.h"
+
+/* Creates the tables of peers and outstanding requests. */
+void requester_init(node_t *node);
+
+/* Closes peer connections and frees outstanding requests. */
+void requester_destroy(node_t *node);
+
+/* Handles one message waiting on the control socket. */
+void requester_handle_control(node_t *node);
+
+/* Handles a message waiting on a peer socket; returns false when socket is
+ * not a peer socket. */
+bool requester_handle_peer(node_t *node, void *socket);
+
+/* Handles one waiting message on each peer socket that has one; returns
+ * how many were handled. */
+int requester_drain_peers(node_t *node);
+
+/* Answers outstanding requests past their deadline with timeout. */
+void requester_expire(node_t *node, int64_t now_ms);
+
+#endif
