@@ -1,0 +1,75 @@
+/* A fixed-size writer and a strict reader for the canonical msgpack
+ * bodies that sdx signs (receipts and acknowledgements).
+ *
+ * It walks a byte buffer without allocating, so a hostile body cannot make
+ * it reserve memory for containers the buffer could not hold. It accepts
+ * every msgpack width of a value, because the callers detect non-canonical
+ * forms by encoding the decoded value again and comparing bytes. Each read
+ * names the field in its error, for example "field 'units' must be an
+ * unsigned integer".
+ */
+#ifndef SDX_CANONICAL_H
+#define SDX_CANONICAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A cursor over one body; fill it with canon_reader_init. */
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    size_t offset;
+    char *error;
+    size_t error_size;
+} canon_reader_t;
+
+/* Size of the fixed buffer that bodies are encoded into; larger than any
+ * receipt or acknowledgement the field limits allow. */
+#define CANON_MAX_BODY 1024
+
+/* A fixed-size output for msgpack_packer: pass canon_buffer_write as the
+ * packer's callback and the buffer as its data. Writing past the end sets
+ * overflow and keeps the bytes that fitted. */
+typedef struct {
+    uint8_t data[CANON_MAX_BODY];
+    size_t size;
+    bool overflow;
+} canon_buffer_t;
+
+/* A msgpack_packer_write callback that appends to a canon_buffer_t. */
+int canon_buffer_write(void *buffer, const char *data, size_t size);
+
+/* Starts reading size bytes of data; errors are written to error. */
+void canon_reader_init(canon_reader_t *reader, const uint8_t *data, size_t size,
+                       char *error, size_t error_size);
+
+/* Each read returns 0 and advances, or -1 with a sentence in the error
+ * buffer naming field. */
+
+/* Reads an array header; count gets its number of items. */
+int canon_read_array(canon_reader_t *reader, const char *field, size_t *count)
+    __attribute__((warn_unused_result));
+
+/* Reads a non-negative integer. */
+int canon_read_uint(canon_reader_t *reader, const char *field, uint64_t *value)
+    __attribute__((warn_unused_result));
+
+/* Reads an integer that fits int64_t. */
+int canon_read_int(canon_reader_t *reader, const char *field, int64_t *value)
+    __attribute__((warn_unused_result));
+
+/* Reads a str of at most out_size - 1 bytes with no NUL byte in it, and
+ * writes it NUL-terminated to out. */
+int canon_read_str(canon_reader_t *reader, const char *field, char *out,
+                   size_t out_size) __attribute__((warn_unused_result));
+
+/* Reads a bin of exactly size bytes into out. */
+int canon_read_bin(canon_reader_t *reader, const char *field, uint8_t *out,
+                   size_t size) __attribute__((warn_unused_result));
+
+/* Returns 0 when every byte has been read, else -1 naming the count of
+ * trailing bytes. */
+int canon_read_end(canon_reader_t *reader) __attribute__((warn_unused_result));
+
+#endif
