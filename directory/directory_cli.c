@@ -1,0 +1,556 @@
+/* sdx-directory subcommands and their options. */
+#include "directory_cli.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "directory_change.h"
+#include "directory_db.h"
+#include "directory_load.h"
+#include "directory_server.h"
+#include "directory_show.h"
+#include "keys.h"
+#include "log.h"
+
+#define PROGRAM "sdx-directory"
+
+static const char s_usage[] =
+    "Usage: " PROGRAM " COMMAND [OPTIONS]\n"
+    "\n"
+    "The central lookup of sdx. It records suppliers, supply points and\n"
+    "which supplier is registered for each supply point over time, and\n"
+    "answers suppliers' nodes over CurveZMQ with signed answers.\n"
+    "\n"
+    "Commands:\n"
+    "  init             create a directory database\n"
+    "  load             load suppliers, supply points and registrations\n"
+    "                   from CSV files\n"
+    "  change-supplier  record a change of supplier of one supply point\n"
+    "  show             print one supply point and its registrations\n"
+    "  serve            answer nodes' queries over CURVE\n"
+    "\n"
+    "Run '" PROGRAM " COMMAND --help' for the options of a command.\n"
+    "Exit status: 0 success, 1 failure or rejected rows, 2 usage error.\n";
+
+static const char s_init_usage[] =
+    "Usage: " PROGRAM " init --db FILE\n"
+    "\n"
+    "Creates the sqlite database FILE with the directory's tables, or\n"
+    "checks the tables of an existing one.\n"
+    "\n"
+    "  --db FILE   directory database to create\n";
+
+static const char s_load_usage[] =
+    "Usage: " PROGRAM " load --db FILE [--suppliers CSV]\n"
+    "           [--supply-points CSV] [--registrations CSV]\n"
+    "\n"
+    "Loads CSV files into the database: suppliers first, then supply\n"
+    "points, then registrations, each file in one transaction. Each file\n"
+    "starts with its header row. A row that fails a check is reported on\n"
+    "stderr as FILE:LINE: reason and left out, and the other rows still\n"
+    "load. Rows the database already holds are counted as unchanged, so\n"
+    "loading the same file again adds nothing. Prints one summary line per\n"
+    "file and exits 1 if any row was rejected.\n"
+    "\n"
+    "  --db FILE              database made by '" PROGRAM " init'\n"
+    "  --suppliers CSV        mpid,name,endpoint,curve_key,sign_key\n"
+    "  --supply-points CSV    mpxn,fuel,meter_id,smart,installing,head_end\n"
+    "  --registrations CSV    mpxn,supplier,from,to\n"
+    "\n"
+    "Columns (RFC 4180 CSV: quote a field that holds a comma or a quote):\n"
+    "  mpid        supplier id, 4 upper-case letters or digits\n"
+    "  name        supplier name\n"
+    "  endpoint    the supplier's node, tcp://HOST:PORT or ipc://PATH\n"
+    "  curve_key   the node's CURVE public key: the 40 Z85 characters of\n"
+    "              public-key in its NAME.cert file\n"
+    "  sign_key    the node's Ed25519 public key: the 64 hex digits of\n"
+    "              public-key in its NAME.sign file\n"
+    "  mpxn        13-digit MPAN core (electricity) or 6 to 10 digit MPRN\n"
+    "              (gas), with a valid check digit\n"
+    "  fuel        electricity or gas, matching the mpxn\n"
+    "  meter_id    meter serial number\n"
+    "  smart       true or false\n"
+    "  installing  MPID of the installing supplier, whose node serves the\n"
+    "              meter\n"
+    "  head_end    head-end type, which chooses the agent (such as sim)\n"
+    "  supplier    MPID of the registered supplier\n"
+    "  from, to    UTC times in ISO 8601 (2013-07-01 or\n"
+    "              2013-07-01T00:00:00Z); to is exclusive and empty for a\n"
+    "              registration that has not ended\n";
+
+static const char s_change_usage[] =
+    "Usage: " PROGRAM " change-supplier --db FILE --mpxn MPXN --to MPID\n"
+    "           --at TIME\n"
+    "\n"
+    "Ends the open registration of the supply point at TIME, registers\n"
+    "MPID from TIME, and records the change in the change log.\n"
+    "\n"
+    "  --db FILE    directory database\n"
+    "  --mpxn MPXN  MPAN core or MPRN of the supply point\n"
+    "  --to MPID    the gaining supplier\n"
+    "  --at TIME    when the change takes effect, ISO 8601 UTC\n"
+    "               (2013-07-01 or 2013-07-01T00:00:00Z)\n";
+
+static const char s_show_usage[] =
+    "Usage: " PROGRAM " show --db FILE --mpxn MPXN\n"
+    "\n"
+    "Prints a supply point, its installing supplier and its registrations.\n"
+    "\n"
+    "  --db FILE    directory database\n"
+    "  --mpxn MPXN  MPAN core or MPRN of the supply point\n";
+
+static const char s_serve_usage[] =
+    "Usage: " PROGRAM " serve --db FILE --cert FILE.cert\n"
+    "           --signing-key FILE.sign_secret --bind ENDPOINT\n"
+    "           [--ttl SECONDS] [-v]\n"
+    "\n"
+    "Answers dir.lookup, dir.supplier and dir.suppliers requests from the\n"
+    "suppliers in the database, over a CURVE ROUTER socket, and signs every\n"
+    "answer. Only CURVE keys of listed suppliers are admitted; the list is\n"
+    "re-read within a second of a load. When bound it prints\n"
+    "  " PROGRAM " ready endpoint=ENDPOINT\n"
+    "on stdout, with the port actually bound, and it stops on SIGTERM or\n"
+    "SIGINT.\n"
+    "\n"
+    "  --db FILE                     directory database\n"
+    "  --cert FILE.cert              the directory's CURVE certificate\n"
+    "                                (FILE.cert_secret is read beside it)\n"
+    "  --signing-key FILE.sign_secret  the directory's Ed25519 key\n"
+    "  --bind ENDPOINT               such as tcp://127.0.0.1:* for any\n"
+    "                                free port\n"
+    "  --ttl SECONDS                 how long nodes may cache an answer\n"
+    "                                (default 60)\n"
+    "  -v, --verbose                 log each query\n";
+
+/* Options of every subcommand; a subcommand rejects the ones it does not
+ * take. */
+typedef struct {
+    const char *db;
+    const char *suppliers;
+    const char *supply_points;
+    const char *registrations;
+    const char *mpxn;
+    const char *to;
+    const char *at;
+    const char *cert;
+    const char *signing_key;
+    const char *bind;
+    const char *ttl;
+    bool verbose;
+    bool help;
+} s_options_t;
+
+enum {
+    O_DB = 256,
+    O_SUPPLIERS,
+    O_SUPPLY_POINTS,
+    O_REGISTRATIONS,
+    O_MPXN,
+    O_TO,
+    O_AT,
+    O_CERT,
+    O_SIGNING_KEY,
+    O_BIND,
+    O_TTL
+};
+
+typedef struct {
+    const char *name;
+    const char *usage;
+    const char *allowed; /* option names, space separated */
+    int (*run)(const s_options_t *options);
+} s_command_t;
+
+static int s_usage_error(const s_command_t *command, const char *message)
+{
+    fprintf(stderr,
+            PROGRAM " %s: %s\nRun '" PROGRAM " %s --help' for "
+                    "usage.\n",
+            command->name, message, command->name);
+    return DIRECTORY_EXIT_USAGE;
+}
+
+static bool s_allowed(const s_command_t *command, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *at = strstr(command->allowed, name); at;
+         at = strstr(at + 1, name)) {
+        bool starts = at == command->allowed || at[-1] == ' ';
+        bool ends = at[length] == '\0' || at[length] == ' ';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+static const struct option s_long_options[] = {
+    {"db", required_argument, NULL, O_DB},
+    {"suppliers", required_argument, NULL, O_SUPPLIERS},
+    {"supply-points", required_argument, NULL, O_SUPPLY_POINTS},
+    {"registrations", required_argument, NULL, O_REGISTRATIONS},
+    {"mpxn", required_argument, NULL, O_MPXN},
+    {"to", required_argument, NULL, O_TO},
+    {"at", required_argument, NULL, O_AT},
+    {"cert", required_argument, NULL, O_CERT},
+    {"signing-key", required_argument, NULL, O_SIGNING_KEY},
+    {"bind", required_argument, NULL, O_BIND},
+    {"ttl", required_argument, NULL, O_TTL},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* Stores one parsed option; returns false for an option the command does
+ * not take. */
+static bool s_store_option(const s_command_t *command, int code,
+                           const char *value, s_options_t *options)
+{
+    const char **slots[] = {
+        [O_DB - O_DB] = &options->db,
+        [O_SUPPLIERS - O_DB] = &options->suppliers,
+        [O_SUPPLY_POINTS - O_DB] = &options->supply_points,
+        [O_REGISTRATIONS - O_DB] = &options->registrations,
+        [O_MPXN - O_DB] = &options->mpxn,
+        [O_TO - O_DB] = &options->to,
+        [O_AT - O_DB] = &options->at,
+        [O_CERT - O_DB] = &options->cert,
+        [O_SIGNING_KEY - O_DB] = &options->signing_key,
+        [O_BIND - O_DB] = &options->bind,
+        [O_TTL - O_DB] = &options->ttl,
+    };
+    if (code == 'h') {
+        options->help = true;
+        return true;
+    }
+    const char *name =
+        code == 'v' ? "verbose" : s_long_options[code - O_DB].name;
+    if (!s_allowed(command, name))
+        return false;
+    if (code == 'v')
+        options->verbose = true;
+    else
+        *slots[code - O_DB] = value;
+    return true;
+}
+
+static int s_parse_options(const s_command_t *command, int argc, char **argv,
+                           s_options_t *options)
+{
+    char message[256];
+    optind = 1;
+    opterr = 0;
+    int code;
+    while ((code = getopt_long(argc, argv, ":hv", s_long_options, NULL)) !=
+           -1) {
+        const char *word = argv[optind - 1];
+        if (code == '?' || code == ':') {
+            snprintf(message, sizeof message, "%s option '%s'",
+                     code == '?' ? "unknown" : "missing value for", word);
+            return s_usage_error(command, message);
+        }
+        if (!s_store_option(command, code, optarg, options)) {
+            snprintf(message, sizeof message,
+                     "option --%s does not apply to this command",
+                     code == 'v' ? "verbose"
+                                 : s_long_options[code - O_DB].name);
+            return s_usage_error(command, message);
+        }
+    }
+    if (optind < argc) {
+        snprintf(message, sizeof message, "unexpected argument '%s'",
+                 argv[optind]);
+        return s_usage_error(command, message);
+    }
+    return DIRECTORY_EXIT_OK;
+}
+
+/* Reports a usage error when the required option name has no value. */
+static int s_require(const s_command_t *command, const char *name,
+                     const char *value)
+{
+    if (value)
+        return DIRECTORY_EXIT_OK;
+    char message[128];
+    snprintf(message, sizeof message, "missing option --%s", name);
+    return s_usage_error(command, message);
+}
+
+static directory_db_t *s_open_db(const char *path, bool create)
+{
+    char error[512];
+    directory_db_t *db = directory_db_open(path, create, error, sizeof error);
+    if (!db)
+        fprintf(stderr, PROGRAM ": %s\n", error);
+    return db;
+}
+
+/* init */
+
+static int s_run_init(const s_options_t *options)
+{
+    directory_db_t *db = s_open_db(options->db, true);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    directory_db_destroy(&db);
+    printf("directory database %s is ready (schema version %d)\n", options->db,
+           DIRECTORY_DB_SCHEMA_VERSION);
+    return DIRECTORY_EXIT_OK;
+}
+
+/* load */
+
+static void s_print_counts(const char *path,
+                           const directory_load_counts_t *counts)
+{
+    printf("%s: %zu added, %zu updated, %zu unchanged, %zu rejected\n", path,
+           counts->added, counts->updated, counts->unchanged, counts->rejected);
+}
+
+/* Loads one file when path is given; returns false on a failure that
+ * stopped the file from loading. */
+static bool s_load_one(directory_db_t *db, directory_table_t table,
+                       const char *path, directory_load_counts_t *total)
+{
+    if (!path)
+        return true;
+    char error[512];
+    directory_load_counts_t counts = {0};
+    if (directory_load_file(db, table, path, stderr, &counts, error,
+                            sizeof error) != 0) {
+        fprintf(stderr, PROGRAM ": %s; nothing of this file was loaded\n",
+                error);
+        return false;
+    }
+    s_print_counts(path, &counts);
+    total->added += counts.added;
+    total->updated += counts.updated;
+    total->unchanged += counts.unchanged;
+    total->rejected += counts.rejected;
+    return true;
+}
+
+static int s_run_load(const s_options_t *options)
+{
+    if (!options->suppliers && !options->supply_points &&
+        !options->registrations) {
+        fprintf(stderr, PROGRAM " load: give at least one of --suppliers, "
+                                "--supply-points or --registrations\n");
+        return DIRECTORY_EXIT_USAGE;
+    }
+    directory_db_t *db = s_open_db(options->db, false);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    directory_load_counts_t total = {0};
+    bool ok = s_load_one(db, DIRECTORY_SUPPLIERS, options->suppliers, &total);
+    ok = s_load_one(db, DIRECTORY_SUPPLY_POINTS, options->supply_points,
+                    &total) &&
+         ok;
+    ok = s_load_one(db, DIRECTORY_REGISTRATIONS, options->registrations,
+                    &total) &&
+         ok;
+    directory_db_destroy(&db);
+    printf("loaded %zu rows (%zu added, %zu updated, %zu unchanged), "
+           "rejected %zu\n",
+           total.added + total.updated + total.unchanged, total.added,
+           total.updated, total.unchanged, total.rejected);
+    return ok && total.rejected == 0 ? DIRECTORY_EXIT_OK
+                                     : DIRECTORY_EXIT_FAILED;
+}
+
+/* change-supplier */
+
+static int s_run_change(const s_options_t *options)
+{
+    int64_t at_ms;
+    if (clock_parse_iso(options->at, &at_ms) != 0) {
+        fprintf(stderr,
+                PROGRAM " change-supplier: invalid --at '%s': use an ISO "
+                        "8601 UTC time such as 2013-07-01T00:00:00Z\n",
+                options->at);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    directory_db_t *db = s_open_db(options->db, false);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    char error[512], at[CLOCK_ISO_SIZE];
+    uint64_t number;
+    int rc = directory_change_supplier(db, options->mpxn, options->to, at_ms,
+                                       &number, error, sizeof error);
+    directory_db_destroy(&db);
+    if (rc != 0) {
+        fprintf(stderr, PROGRAM " change-supplier: %s\n", error);
+        return DIRECTORY_EXIT_FAILED;
+    }
+    printf("supply point %s registered to %s from %s (change %llu)\n",
+           options->mpxn, options->to, clock_format_iso(at_ms, at),
+           (unsigned long long)number);
+    return DIRECTORY_EXIT_OK;
+}
+
+/* show */
+
+static int s_run_show(const s_options_t *options)
+{
+    directory_db_t *db = s_open_db(options->db, false);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    char error[512];
+    int found = directory_show_supply_point(db, options->mpxn, stdout, error,
+                                            sizeof error);
+    directory_db_destroy(&db);
+    if (found == 0)
+        fprintf(stderr, PROGRAM " show: supply point '%s' is not in %s\n",
+                options->mpxn, options->db);
+    else if (found < 0)
+        fprintf(stderr, PROGRAM " show: %s\n", error);
+    return found == 1 ? DIRECTORY_EXIT_OK : DIRECTORY_EXIT_FAILED;
+}
+
+/* serve */
+
+static bool s_parse_ttl(const char *text, int *seconds)
+{
+    if (!text) {
+        *seconds = 60;
+        return true;
+    }
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || value < 1 || value > 86400)
+        return false;
+    *seconds = (int)value;
+    return true;
+}
+
+/* Serves until SIGTERM or SIGINT; czmq's signal handler sets
+ * zsys_interrupted. */
+static int s_serve_until_stopped(const directory_server_config_t *config)
+{
+    char error[512];
+    directory_server_t *server =
+        directory_server_new(config, error, sizeof error);
+    if (!server) {
+        log_error("directory did not start: %s", error);
+        return DIRECTORY_EXIT_FAILED;
+    }
+    printf(PROGRAM " ready endpoint=%s\n", directory_server_endpoint(server));
+    fflush(stdout);
+    log_info("directory serving endpoint=%s db=%s ttl_s=%d",
+             directory_server_endpoint(server), config->db_path,
+             config->ttl_seconds);
+    while (!zsys_interrupted)
+        zclock_sleep(100);
+    log_info("directory stopping endpoint=%s",
+             directory_server_endpoint(server));
+    directory_server_destroy(&server);
+    log_info("directory stopped");
+    return DIRECTORY_EXIT_OK;
+}
+
+static int s_run_serve(const s_options_t *options)
+{
+    int ttl;
+    if (!s_parse_ttl(options->ttl, &ttl)) {
+        fprintf(stderr,
+                PROGRAM " serve: invalid --ttl '%s': use whole seconds from "
+                        "1 to 86400\n",
+                options->ttl);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    log_init(PROGRAM, options->verbose);
+    char error[512];
+    zcert_t *cert = keys_load_cert(options->cert, error, sizeof error);
+    signer_t *signer =
+        cert ? keys_load_signer(options->signing_key, error, sizeof error)
+             : NULL;
+    int rc = DIRECTORY_EXIT_FAILED;
+    if (!signer)
+        log_error("directory did not start: %s", error);
+    else {
+        directory_server_config_t config = {.db_path = options->db,
+                                            .cert = cert,
+                                            .signer = signer,
+                                            .endpoint = options->bind,
+                                            .ttl_seconds = ttl};
+        rc = s_serve_until_stopped(&config);
+    }
+    signer_destroy(&signer);
+    zcert_destroy(&cert);
+    return rc;
+}
+
+/* Dispatch */
+
+static int s_check_required(const s_command_t *command,
+                            const s_options_t *options)
+{
+    struct {
+        const char *name;
+        const char *value;
+    } required[] = {
+        {"db", options->db},     {"mpxn", options->mpxn},
+        {"to", options->to},     {"at", options->at},
+        {"cert", options->cert}, {"signing-key", options->signing_key},
+        {"bind", options->bind}};
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+        if (s_allowed(command, required[i].name) &&
+            s_require(command, required[i].name, required[i].value) !=
+                DIRECTORY_EXIT_OK)
+            return DIRECTORY_EXIT_USAGE;
+    }
+    return DIRECTORY_EXIT_OK;
+}
+
+static const s_command_t s_commands[] = {
+    {"init", s_init_usage, "db", s_run_init},
+    {"load", s_load_usage, "db suppliers supply-points registrations",
+     s_run_load},
+    {"change-supplier", s_change_usage, "db mpxn to at", s_run_change},
+    {"show", s_show_usage, "db mpxn", s_run_show},
+    {"serve", s_serve_usage, "db cert signing-key bind ttl verbose",
+     s_run_serve},
+};
+
+static const s_command_t *s_find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
+        if (strcmp(s_commands[i].name, name) == 0)
+            return &s_commands[i];
+    return NULL;
+}
+
+int directory_cli_run(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(s_usage, stderr);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(s_usage, stdout);
+        return DIRECTORY_EXIT_OK;
+    }
+    const s_command_t *command = s_find_command(argv[1]);
+    if (!command) {
+        fprintf(stderr,
+                PROGRAM ": unknown command '%s'\nRun '" PROGRAM
+                        " --help' for the list of commands.\n",
+                argv[1]);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    s_options_t options = {0};
+    int rc = s_parse_options(command, argc - 1, argv + 1, &options);
+    if (rc != DIRECTORY_EXIT_OK)
+        return rc;
+    if (options.help) {
+        fputs(command->usage, stdout);
+        return DIRECTORY_EXIT_OK;
+    }
+    rc = s_check_required(command, &options);
+    if (rc != DIRECTORY_EXIT_OK)
+        return rc;
+    return command->run(&options);
+}

@@ -1,0 +1,445 @@
+/* Directory query server actor. */
+#include "directory_server.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "curve.h"
+#include "dir_answer.h"
+#include "dir_request.h"
+#include "directory_db.h"
+#include "envelope.h"
+#include "log.h"
+#include "zap.h"
+
+/* How often the server checks whether the database has changed. */
+#define S_RELOAD_INTERVAL_MS 1000
+
+struct directory_server {
+    directory_server_config_t config; /* the actor reads it while serving */
+    zactor_t *actor;
+    char endpoint[256];
+};
+
+/* The actor's state; it lives in the actor thread only. */
+typedef struct {
+    const directory_server_config_t *config;
+    zsock_t *pipe;
+    directory_db_t *db;
+    zap_t *zap;
+    zsock_t *router;
+    int64_t data_version;
+    int64_t next_check_ms;
+    bool terminated;
+} s_server_t;
+
+/* Allow-list */
+
+/* Makes the ZAP allow-list exactly the suppliers' keys in list. */
+static int s_apply_allow_list(s_server_t *self, const dir_supplier_t *list,
+                              size_t count)
+{
+    const char **keep = calloc(count + 1, sizeof *keep);
+    if (!keep)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        zap_allow(self->zap, list[i].curve_key, list[i].mpid);
+        keep[i] = list[i].curve_key;
+    }
+    zap_retain(self->zap, keep);
+    free(keep);
+    return 0;
+}
+
+static int s_load_allow_list(s_server_t *self, char *error, size_t error_size)
+{
+    dir_supplier_t *list;
+    size_t count;
+    if (directory_db_list_suppliers(self->db, &list, &count, error,
+                                    error_size) != 0)
+        return -1;
+    int rc = s_apply_allow_list(self, list, count);
+    free(list);
+    if (rc != 0) {
+        snprintf(error, error_size, "out of memory for the allow-list");
+        return -1;
+    }
+    log_info("allow-list loaded suppliers=%zu", count);
+    return 0;
+}
+
+/* Reloads the allow-list when another connection has committed to the
+ * database since the last check. */
+static void s_check_for_changes(s_server_t *self)
+{
+    int64_t now = zclock_mono();
+    if (now < self->next_check_ms)
+        return;
+    self->next_check_ms = now + S_RELOAD_INTERVAL_MS;
+
+    char error[256];
+    int64_t version;
+    if (directory_db_data_version(self->db, &version, error, sizeof error) !=
+        0) {
+        log_error("checking the database for changes failed: %s", error);
+        return;
+    }
+    if (version == self->data_version)
+        return;
+    if (s_load_allow_list(self, error, sizeof error) != 0) {
+        log_error("reloading the allow-list failed: %s", error);
+        return;
+    }
+    self->data_version = version;
+}
+
+/* Replies */
+
+/* What a reply echoes of its request. */
+typedef struct {
+    zframe_t *routing;
+    const char *type;
+    const uint8_t *id;
+    const char *supplier;
+    const char *key; /* CURVE key of the requester, for logs */
+} s_context_t;
+
+static void s_send_reply(s_server_t *self, const s_context_t *context,
+                         const char *status, const char *error,
+                         const msgpack_sbuffer *answer)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init(&buffer);
+    dir_reply_pack(&buffer, context->type, context->id, clock_now_ms(), status,
+                   error, answer ? answer->data : NULL,
+                   answer ? answer->size : 0, self->config->signer);
+
+    zmsg_t *message = zmsg_new();
+    zframe_t *routing = zframe_dup(context->routing);
+    zmsg_append(message, &routing);
+    zmsg_addmem(message, buffer.data, buffer.size);
+    msgpack_sbuffer_destroy(&buffer);
+    if (zmsg_send(&message, self->router) != 0) {
+        log_warning("directory reply not sent type=%s supplier=%s",
+                    context->type, context->supplier);
+        zmsg_destroy(&message);
+    }
+    log_debug("query answered type=%s supplier=%s status=%s", context->type,
+              context->supplier, status);
+}
+
+static void s_reply_failure(s_server_t *self, const s_context_t *context,
+                            const char *error)
+{
+    log_error("directory query failed: %s type=%s supplier=%s", error,
+              context->type, context->supplier);
+    s_send_reply(self, context, STATUS_UNAVAILABLE,
+                 "the directory database failed: try again later", NULL);
+}
+
+static void s_validity(const s_server_t *self, int64_t *issued_ms,
+                       int64_t *expires_ms)
+{
+    *issued_ms = clock_now_ms();
+    *expires_ms = *issued_ms + (int64_t)self->config->ttl_seconds * 1000;
+}
+
+/* Request handlers */
+
+static int s_read_point(s_server_t *self, const char *mpxn,
+                        dir_supply_point_t *point, char *error,
+                        size_t error_size)
+{
+    int found =
+        directory_db_get_supply_point(self->db, mpxn, point, error, error_size);
+    if (found != 1)
+        return found;
+    if (directory_db_get_registrations(self->db, point, error, error_size) !=
+            0 ||
+        directory_db_last_change(self->db, &point->change, error, error_size) !=
+            0)
+        return -1;
+    s_validity(self, &point->issued_ms, &point->expires_ms);
+    return 1;
+}
+
+static void s_handle_lookup(s_server_t *self, const s_context_t *context,
+                            const dir_request_t *request)
+{
+    char error[512];
+    dir_supply_point_t point;
+    int found = s_read_point(self, request->mpxn, &point, error, sizeof error);
+    if (found < 0) {
+        s_reply_failure(self, context, error);
+        return;
+    }
+    if (found == 0) {
+        snprintf(error, sizeof error,
+                 "supply point '%s' is not in the directory", request->mpxn);
+        s_send_reply(self, context, STATUS_NOT_FOUND, error, NULL);
+        return;
+    }
+    msgpack_sbuffer answer;
+    msgpack_sbuffer_init(&answer);
+    dir_answer_pack_supply_point(&answer, &point);
+    s_send_reply(self, context, STATUS_OK, NULL, &answer);
+    msgpack_sbuffer_destroy(&answer);
+}
+
+static void s_handle_supplier(s_server_t *self, const s_context_t *context,
+                              const dir_request_t *request)
+{
+    char error[512];
+    dir_supplier_t supplier;
+    int found = directory_db_get_supplier(self->db, request->mpid, &supplier,
+                                          error, sizeof error);
+    if (found < 0) {
+        s_reply_failure(self, context, error);
+        return;
+    }
+    if (found == 0) {
+        snprintf(error, sizeof error, "supplier '%s' is not in the directory",
+                 request->mpid);
+        s_send_reply(self, context, STATUS_NOT_FOUND, error, NULL);
+        return;
+    }
+    s_validity(self, &supplier.issued_ms, &supplier.expires_ms);
+    msgpack_sbuffer answer;
+    msgpack_sbuffer_init(&answer);
+    dir_answer_pack_supplier(&answer, &supplier);
+    s_send_reply(self, context, STATUS_OK, NULL, &answer);
+    msgpack_sbuffer_destroy(&answer);
+}
+
+static void s_handle_suppliers(s_server_t *self, const s_context_t *context)
+{
+    char error[512];
+    dir_supplier_t *list;
+    size_t count;
+    if (directory_db_list_suppliers(self->db, &list, &count, error,
+                                    sizeof error) != 0) {
+        s_reply_failure(self, context, error);
+        return;
+    }
+    int64_t issued_ms, expires_ms;
+    s_validity(self, &issued_ms, &expires_ms);
+    msgpack_sbuffer answer;
+    msgpack_sbuffer_init(&answer);
+    dir_answer_pack_suppliers(&answer, list, count, issued_ms, expires_ms);
+    free(list);
+    s_send_reply(self, context, STATUS_OK, NULL, &answer);
+    msgpack_sbuffer_destroy(&answer);
+}
+
+/* Sends invalid or unsupported for a request that decoded as a map but
+ * failed a check; error names the key or value. */
+static void s_reject_request(s_server_t *self, const s_context_t *context,
+                             dir_request_result_t result, const char *error)
+{
+    log_peer_warning("directory request rejected: %s supplier=%s", error,
+                     context->supplier);
+    s_send_reply(self, context,
+                 result == DIR_REQUEST_UNSUPPORTED ? STATUS_UNSUPPORTED
+                                                   : STATUS_INVALID,
+                 error, NULL);
+}
+
+static void s_dispatch(s_server_t *self, const s_context_t *context,
+                       const dir_request_t *request)
+{
+    if (request->kind == DIR_REQUEST_LOOKUP)
+        s_handle_lookup(self, context, request);
+    else if (request->kind == DIR_REQUEST_SUPPLIER)
+        s_handle_supplier(self, context, request);
+    else
+        s_handle_suppliers(self, context);
+}
+
+/* Handles one request frame from the client routing names. */
+static void s_handle_request(s_server_t *self, zframe_t *routing,
+                             zframe_t *body)
+{
+    static const uint8_t no_id[ENVELOPE_ID_SIZE] = {0};
+    dir_request_t request;
+    bool has_id;
+    char error[512];
+    dir_request_result_t result =
+        dir_request_decode(zframe_data(body), zframe_size(body), &request,
+                           &has_id, error, sizeof error);
+    const char *key = zframe_meta(body, "User-Id");
+    if (result == DIR_REQUEST_UNDECODABLE) {
+        log_peer_warning("directory request dropped: %s key=%s", error,
+                         key ? key : "(none)");
+        return;
+    }
+
+    char supplier[DIR_MPID_SIZE] = "";
+    s_context_t context = {.routing = routing,
+                           .type = request.header.type[0] ? request.header.type
+                                                          : "unknown",
+                           .id = has_id ? request.header.id : no_id,
+                           .supplier = supplier,
+                           .key = key};
+    /* The key passed ZAP when the connection opened, but the supplier may
+     * have been removed since: ask the current list for every message. */
+    if (!key || !zap_supplier(self->zap, key, supplier)) {
+        snprintf(error, sizeof error,
+                 "CURVE key %s is not on the directory's supplier list",
+                 key ? key : "(none)");
+        log_peer_warning("directory request denied: %s", error);
+        s_send_reply(self, &context, STATUS_DENIED, error, NULL);
+        return;
+    }
+    if (result != DIR_REQUEST_VALID)
+        s_reject_request(self, &context, result, error);
+    else
+        s_dispatch(self, &context, &request);
+}
+
+static void s_handle_router(s_server_t *self)
+{
+    zmsg_t *message = zmsg_recv(self->router);
+    if (!message)
+        return;
+    if (zmsg_size(message) != 2) {
+        log_peer_warning("directory request dropped: %zu frames, expected "
+                         "a routing id and one request frame",
+                         zmsg_size(message));
+        zmsg_destroy(&message);
+        return;
+    }
+    zframe_t *routing = zmsg_first(message);
+    zframe_t *body = zmsg_next(message);
+    s_handle_request(self, routing, body);
+    zmsg_destroy(&message);
+}
+
+static void s_handle_pipe(s_server_t *self)
+{
+    char *command = zstr_recv(self->pipe);
+    if (!command || strcmp(command, "$TERM") == 0)
+        self->terminated = true;
+    else
+        log_warning("directory server ignored command '%s'", command);
+    zstr_free(&command);
+}
+
+/* Actor */
+
+static int s_start(s_server_t *self, char *error, size_t error_size)
+{
+    const directory_server_config_t *config = self->config;
+    self->db = directory_db_open(config->db_path, false, error, error_size);
+    if (!self->db)
+        return -1;
+    self->zap = zap_new();
+    if (!self->zap) {
+        snprintf(error, error_size,
+                 "the ZAP handler did not start: another one runs in this "
+                 "process");
+        return -1;
+    }
+    if (directory_db_data_version(self->db, &self->data_version, error,
+                                  error_size) != 0 ||
+        s_load_allow_list(self, error, error_size) != 0)
+        return -1;
+    self->router =
+        curve_server_new(ZMQ_ROUTER, self->zap, config->cert, config->endpoint,
+                         DIRECTORY_MAX_REQUEST, error, error_size);
+    return self->router ? 0 : -1;
+}
+
+static void s_stop(s_server_t *self)
+{
+    zsock_destroy(&self->router);
+    zap_destroy(&self->zap);
+    directory_db_destroy(&self->db);
+}
+
+static void s_serve(s_server_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->pipe, self->router, NULL);
+    assert(poller);
+    /* Only $TERM stops the actor; the main thread handles signals. */
+    zpoller_set_nonstop(poller, true);
+    self->next_check_ms = zclock_mono() + S_RELOAD_INTERVAL_MS;
+    while (!self->terminated) {
+        void *which = zpoller_wait(poller, S_RELOAD_INTERVAL_MS);
+        if (which == self->pipe)
+            s_handle_pipe(self);
+        else if (which == self->router)
+            s_handle_router(self);
+        s_check_for_changes(self);
+    }
+    zpoller_destroy(&poller);
+}
+
+/* Waits for $TERM after a failed start, as every actor must. */
+static void s_await_term(s_server_t *self)
+{
+    while (!self->terminated)
+        s_handle_pipe(self);
+}
+
+static void s_actor(zsock_t *pipe, void *args)
+{
+    s_server_t self = {.config = args, .pipe = pipe};
+    char error[512] = "";
+    int rc = s_start(&self, error, sizeof error);
+    zsock_signal(pipe, 0);
+    if (rc == 0) {
+        zstr_sendx(pipe, "READY", zsock_endpoint(self.router), NULL);
+        s_serve(&self);
+    } else {
+        zstr_sendx(pipe, "ERROR", error, NULL);
+        s_await_term(&self);
+    }
+    s_stop(&self);
+}
+
+directory_server_t *
+directory_server_new(const directory_server_config_t *config, char *error,
+                     size_t error_size)
+{
+    assert(config && config->cert && config->signer);
+    assert(config->ttl_seconds > 0);
+    directory_server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(error, error_size, "out of memory for the server");
+        return NULL;
+    }
+    self->config = *config;
+    self->actor = zactor_new(s_actor, &self->config);
+    char *status = NULL, *detail = NULL;
+    if (self->actor)
+        zstr_recvx(self->actor, &status, &detail, NULL);
+    if (status && strcmp(status, "READY") == 0)
+        snprintf(self->endpoint, sizeof self->endpoint, "%s", detail);
+    else {
+        snprintf(error, error_size, "%s",
+                 detail ? detail : "the server thread did not start");
+        directory_server_destroy(&self);
+    }
+    zstr_free(&status);
+    zstr_free(&detail);
+    return self;
+}
+
+void directory_server_destroy(directory_server_t **self_p)
+{
+    assert(self_p);
+    directory_server_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy(&self->actor);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *directory_server_endpoint(const directory_server_t *self)
+{
+    return self->endpoint;
+}

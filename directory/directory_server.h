@@ -1,0 +1,44 @@
+/* The directory's query server: an actor that answers dir.lookup,
+ * dir.supplier and dir.suppliers requests on a CURVE ROUTER socket, signs
+ * every ok answer, and admits only the CURVE keys of the suppliers in its
+ * database. It re-reads that list within about a second of another process
+ * (sdx-directory load) committing a change to the database.
+ */
+#ifndef SDX_DIRECTORY_SERVER_H
+#define SDX_DIRECTORY_SERVER_H
+
+#include <czmq.h>
+#include <stddef.h>
+
+#include "sign.h"
+
+/* Largest request frame accepted; requests are a few dozen bytes. */
+#define DIRECTORY_MAX_REQUEST 65536
+
+typedef struct {
+    const char *db_path;    /* an initialised directory database */
+    zcert_t *cert;          /* the directory's CURVE certificate */
+    const signer_t *signer; /* the directory's Ed25519 signing key */
+    const char *endpoint;   /* to bind, such as tcp://127.0.0.1:* */
+    int ttl_seconds;        /* how long answers may be cached */
+} directory_server_config_t;
+
+typedef struct directory_server directory_server_t;
+
+/* Starts the server and returns once it is bound and serving. The server
+ * copies config; cert and signer are borrowed and must outlive it, while
+ * the strings are only read before this returns. Returns NULL with a
+ * sentence in error when the database cannot be opened, the ZAP handler
+ * cannot start or the bind fails. */
+directory_server_t *
+directory_server_new(const directory_server_config_t *config, char *error,
+                     size_t error_size);
+
+/* Stops the server and sets *self_p to NULL; NULL is allowed. */
+void directory_server_destroy(directory_server_t **self_p);
+
+/* The endpoint actually bound (with the port chosen for "*"); the server
+ * owns it. */
+const char *directory_server_endpoint(const directory_server_t *self);
+
+#endif
