@@ -92,7 +92,8 @@ static bool s_type_valid(const char *text)
     return true;
 }
 
-/* Parses a decimal number of micro-units: digits only, no sign. */
+/* Parses a decimal number of micro-units: digits only, no sign. Returns
+ * 0, -1 for a non-digit, or -2 when it does not fit uint64_t. */
 static int s_parse_micro(const char *text, uint64_t *value)
 {
     uint64_t result = 0;
@@ -101,11 +102,31 @@ static int s_parse_micro(const char *text, uint64_t *value)
     for (const char *c = text; *c; c++) {
         if (!isdigit((unsigned char)*c))
             return -1;
+    }
+    for (const char *c = text; *c; c++) {
         if (__builtin_mul_overflow(result, 10, &result) ||
             __builtin_add_overflow(result, (uint64_t)(*c - '0'), &result))
-            return -1;
+            return -2;
     }
     *value = result;
+    return 0;
+}
+
+/* Parses one micro-unit field of a price line, naming it in the error. */
+static int s_parse_price_field(parser_t *parser, const char *name,
+                               const char *text, uint64_t *value)
+{
+    int rc = s_parse_micro(text, value);
+    if (rc == -1)
+        return s_fail(parser,
+                      "invalid %s '%s': use a whole number of micro-units "
+                      "(digits only)",
+                      name, text);
+    if (rc == -2)
+        return s_fail(parser,
+                      "invalid %s '%s': larger than the maximum "
+                      "18446744073709551615",
+                      name, text);
     return 0;
 }
 
@@ -228,16 +249,11 @@ static int s_parse_price(parser_t *parser, char *text)
                       "invalid EFFECTIVE_FROM '%s': use YYYY-MM-DD or "
                       "YYYY-MM-DDTHH:MM:SSZ",
                       fields[2]);
-    if (s_parse_micro(fields[3], &price.fixed) != 0)
-        return s_fail(parser,
-                      "invalid FIXED_MICRO '%s': use a whole number of "
-                      "micro-units (digits only)",
-                      fields[3]);
-    if (s_parse_micro(fields[4], &price.per_unit) != 0)
-        return s_fail(parser,
-                      "invalid PER_UNIT_MICRO '%s': use a whole number of "
-                      "micro-units (digits only)",
-                      fields[4]);
+    if (s_parse_price_field(parser, "FIXED_MICRO", fields[3], &price.fixed) !=
+            0 ||
+        s_parse_price_field(parser, "PER_UNIT_MICRO", fields[4],
+                            &price.per_unit) != 0)
+        return -1;
     return s_add_price(parser, &price);
 }
 
