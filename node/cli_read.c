@@ -113,9 +113,14 @@ typedef struct {
 static void s_print_rows(const msgpack_object *rows, const column_t *columns,
                          size_t count, cli_format_t format)
 {
-    for (size_t c = 0; c < count; c++)
-        printf(format == CLI_CSV ? "%s%s" : "%s%-22s",
-               c ? (format == CLI_CSV ? "," : " ") : "", columns[c].heading);
+    for (size_t c = 0; c < count; c++) {
+        const char *separator = c ? (format == CLI_CSV ? "," : " ") : "";
+        if (format == CLI_CSV)
+            printf("%s%s", separator, columns[c].heading);
+        else
+            printf("%s%-*s", separator, columns[c].is_time ? 21 : 15,
+                   columns[c].heading);
+    }
     printf("\n");
     for (uint32_t r = 0; rows && r < rows->via.array.size; r++) {
         const msgpack_object *row = &rows->via.array.ptr[r];
@@ -126,7 +131,7 @@ static void s_print_rows(const msgpack_object *rows, const column_t *columns,
                 fputs(format == CLI_CSV ? "," : " ", stdout);
             if (columns[c].is_time) {
                 s_iso(value, text);
-                printf(format == CLI_CSV ? "%s" : "%-22s", text);
+                printf(format == CLI_CSV ? "%s" : "%-21s", text);
             } else if (format == CLI_CSV)
                 s_print_str(stdout, value);
             else {
@@ -135,7 +140,7 @@ static void s_print_rows(const msgpack_object *rows, const column_t *columns,
                 FILE *cell = open_memstream(&buffer, &size);
                 s_print_str(cell, value);
                 fclose(cell);
-                printf("%-22s", buffer);
+                printf("%-15s", buffer);
                 free(buffer);
             }
         }

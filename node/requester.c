@@ -522,14 +522,12 @@ static void s_handle_reply(node_t *node, peer_t *peer,
     zhashx_delete(node->outgoing, hex_id);
 }
 
-bool requester_handle_peer(node_t *node, void *socket)
+/* Reads and handles one message from peer. */
+static void s_receive_from(node_t *node, peer_t *peer)
 {
-    peer_t *peer = s_peer_of_socket(node, socket);
-    if (!peer)
-        return false;
     zframe_t *frame = zframe_recv(peer->socket);
     if (!frame)
-        return true;
+        return;
     char error[512];
     envelope_header_t header;
     envelope_t *envelope = envelope_decode(
@@ -545,19 +543,29 @@ bool requester_handle_peer(node_t *node, void *socket)
         s_handle_reply(node, peer, envelope, &header, frame);
     envelope_destroy(&envelope);
     zframe_destroy(&frame);
+}
+
+bool requester_handle_peer(node_t *node, void *socket)
+{
+    peer_t *peer = s_peer_of_socket(node, socket);
+    if (!peer)
+        return false;
+    s_receive_from(node, peer);
     return true;
 }
 
 int requester_drain_peers(node_t *node)
 {
+    /* Handling a reply never adds or removes peers, so the table can be
+     * walked directly. (zhashx_values would copy the table's destructor
+     * into its list and free the peers with it.) */
     int handled = 0;
-    zlistx_t *peers = zhashx_values(node->peers);
-    for (peer_t *peer = zlistx_first(peers); peer; peer = zlistx_next(peers))
+    for (peer_t *peer = zhashx_first(node->peers); peer;
+         peer = zhashx_next(node->peers))
         if (zsock_events(peer->socket) & ZMQ_POLLIN) {
-            requester_handle_peer(node, peer->socket);
+            s_receive_from(node, peer);
             handled++;
         }
-    zlistx_destroy(&peers);
     return handled;
 }
 
