@@ -32,12 +32,6 @@ static dir_request_result_t s_read_kind(dir_request_t *request, char *error,
                                         size_t error_size)
 {
     const char *type = request->header.type;
-    if (request->header.version != ENVELOPE_VERSION) {
-        snprintf(error, error_size,
-                 "protocol version %llu is not supported: use %d",
-                 (unsigned long long)request->header.version, ENVELOPE_VERSION);
-        return DIR_REQUEST_UNSUPPORTED;
-    }
     if (strcmp(type, DIR_TYPE_LOOKUP) == 0)
         request->kind = DIR_REQUEST_LOOKUP;
     else if (strcmp(type, DIR_TYPE_SUPPLIER) == 0)
@@ -87,6 +81,15 @@ static dir_request_result_t s_read_fields(const envelope_t *envelope,
                                           size_t error_size)
 {
     const msgpack_object *root = envelope_root(envelope);
+    uint64_t version;
+    char ignored[64];
+    if (mp_get_u64(root, "v", &version, ignored, sizeof ignored) == 0 &&
+        version != ENVELOPE_VERSION) {
+        snprintf(error, error_size,
+                 "protocol version %llu is not supported: use %d",
+                 (unsigned long long)version, ENVELOPE_VERSION);
+        return DIR_REQUEST_UNSUPPORTED;
+    }
     if (envelope_read_header(envelope, &request->header, error, error_size) !=
         0)
         return DIR_REQUEST_INVALID;

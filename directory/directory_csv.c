@@ -174,17 +174,11 @@ static int s_append(csv_reader_t *self, int c, char *error, size_t error_size)
     return 0;
 }
 
-/* Ends the current field; returns -1 when the record has too many. */
-static int s_end_field(csv_reader_t *self, char *error, size_t error_size)
+static void s_end_field(csv_reader_t *self)
 {
-    if (self->field_count >= CSV_MAX_FIELDS) {
-        snprintf(error, error_size, "more than %d fields", CSV_MAX_FIELDS);
-        return -1;
-    }
     self->buffer[self->used++] = '\0';
     self->offsets[self->field_count++] = self->used - self->field_size - 1;
     self->field_size = 0;
-    return 0;
 }
 
 /* What ended a field. */
@@ -269,12 +263,17 @@ static s_stop_t s_read_record(csv_reader_t *self, int c, char *error,
                               size_t error_size)
 {
     for (;;) {
+        /* Checked before the field is read, so that the rest of the line
+         * is still there for s_skip_line. */
+        if (self->field_count >= CSV_MAX_FIELDS) {
+            snprintf(error, error_size, "more than %d fields", CSV_MAX_FIELDS);
+            return S_ERROR;
+        }
         s_stop_t stop = c == '"' ? s_read_quoted(self, error, error_size)
                                  : s_read_plain(self, c, error, error_size);
         if (stop == S_ERROR || stop == S_TRUNCATED)
             return stop;
-        if (s_end_field(self, error, error_size) != 0)
-            return S_ERROR;
+        s_end_field(self);
         if (stop == S_END)
             return S_END;
         c = s_getc(self);
