@@ -20,7 +20,7 @@
 #include "sign.h"
 
 #define ACK_VERSION 1
-/* Larger than the longest body the field limits allow (about 60 bytes). */
+/* Larger than the longest body that the field limits allow (64 bytes). */
 #define ACK_MAX_BODY 128
 
 typedef struct {

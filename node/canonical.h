@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A cursor over one body; fill it with canon_reader_init. */
+/* A cursor over one body, set up by canon_reader_init. */
 typedef struct {
     const uint8_t *data;
     size_t size;
@@ -24,8 +24,8 @@ typedef struct {
     size_t error_size;
 } canon_reader_t;
 
-/* Size of the fixed buffer that bodies are encoded into; larger than any
- * receipt or acknowledgement the field limits allow. */
+/* Size of the fixed buffer that bodies are encoded into. It is larger than
+ * any receipt or acknowledgement that the field limits allow. */
 #define CANON_MAX_BODY 1024
 
 /* A fixed-size output for msgpack_packer: pass canon_buffer_write as the
@@ -40,14 +40,14 @@ typedef struct {
 /* A msgpack_packer_write callback that appends to a canon_buffer_t. */
 int canon_buffer_write(void *buffer, const char *data, size_t size);
 
-/* Starts reading size bytes of data; errors are written to error. */
+/* Starts reading size bytes of data. Errors are written to error. */
 void canon_reader_init(canon_reader_t *reader, const uint8_t *data, size_t size,
                        char *error, size_t error_size);
 
 /* Each read returns 0 and advances, or -1 with a sentence in the error
  * buffer naming field. */
 
-/* Reads an array header; count gets its number of items. */
+/* Reads an array header into count, its number of items. */
 int canon_read_array(canon_reader_t *reader, const char *field, size_t *count)
     __attribute__((warn_unused_result));
 

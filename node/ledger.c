@@ -146,8 +146,8 @@ static int s_read_user_version(ledger_t *self, int *version, char *error,
     return 0;
 }
 
-/* Creates the tables on a new file; an existing ledger must carry this
- * schema version. */
+/* Creates the tables on a new file. An existing ledger must not have a
+ * newer schema version than this code. */
 static int s_create_schema(ledger_t *self, char *error, size_t error_size)
 {
     int version;
@@ -409,7 +409,7 @@ int ledger_append_receipt(ledger_t *self, const receipt_t *receipt,
     sqlite3_reset(stmt);
     if (rc == SQLITE_CONSTRAINT) {
         snprintf(error, error_size,
-                 "ledger %s already holds a receipt of %s->%s for this "
+                 "ledger %s already contains a receipt of %s->%s for this "
                  "request id",
                  self->path, receipt->serving, receipt->requesting);
         return -1;
@@ -511,7 +511,7 @@ int ledger_read_row(ledger_t *self, sqlite3_stmt *stmt, int first,
         receipt_decode(out->body, body_size, &out->receipt, reason,
                        sizeof reason) != 0) {
         snprintf(error, error_size,
-                 "ledger %s holds a damaged receipt; run sdx ledger verify",
+                 "ledger %s contains a damaged receipt; run sdx ledger verify",
                  self->path);
         return -1;
     }
@@ -598,7 +598,7 @@ static int s_check_repeated_ack(ledger_t *self, const ack_t *ack,
         memcmp(stored.body, body, size) == 0)
         return 0;
     snprintf(error, error_size,
-             "ledger %s already holds a different acknowledgement of "
+             "ledger %s already contains a different acknowledgement of "
              "%s->%s seq %llu",
              self->path, ack->serving, ack->requesting,
              (unsigned long long)ack->seq);
@@ -616,7 +616,7 @@ static int s_check_ack_target(ledger_t *self, const ack_t *ack, char *error,
     if (found == 0) {
         snprintf(error, error_size,
                  "acknowledgement of %s->%s seq %llu names a receipt that "
-                 "ledger %s does not hold",
+                 "ledger %s does not contain",
                  ack->serving, ack->requesting, (unsigned long long)ack->seq,
                  self->path);
         return -1;
@@ -683,7 +683,7 @@ int ledger_find_ack(ledger_t *self, const char *serving, const char *requesting,
             ack_decode(out->body, size, &out->ack, reason, sizeof reason) !=
                 0) {
             snprintf(error, error_size,
-                     "ledger %s holds a damaged acknowledgement; run sdx "
+                     "ledger %s contains a damaged acknowledgement; run sdx "
                      "ledger verify",
                      self->path);
             result = -1;
@@ -741,7 +741,7 @@ int ledger_count_disputes(ledger_t *self, uint64_t *count, char *error,
     return result;
 }
 
-/* The listing query; NULL parameters match any value. */
+/* The listing query, where a NULL parameter matches any value. */
 static const char *s_foreach_sql =
     "SELECT r.body, r.sig, r.hash, r.stored_at, a.seq IS NOT NULL"
     " FROM receipts r" ACKED_JOIN " WHERE (?1 IS NULL OR r.serving = ?1)"

@@ -34,11 +34,11 @@ ledger_t *ledger_open_readonly(const char *path, char *error,
                                size_t error_size);
 
 /* Closes the ledger (rolling back an open transaction) and sets *self_p
- * to NULL; NULL is allowed. */
+ * to NULL. NULL is allowed. */
 void ledger_destroy(ledger_t **self_p);
 
 /* Each function below returns 0 on success, or -1 with a sentence in
- * error; the find functions return 1 when found and 0 when not. */
+ * error. The find functions return 1 when found and 0 when not. */
 
 /* Starts, commits or rolls back one write transaction. */
 int ledger_begin(ledger_t *self, char *error, size_t error_size)
@@ -56,7 +56,7 @@ int ledger_chain_head(ledger_t *self, const char *serving,
 
 /* Appends a signed receipt. body must be receipt's canonical encoding,
  * receipt->seq must be the chain head's seq + 1 and receipt->prev_hash the
- * head's hash; a request id already in the chain is rejected. Signatures
+ * head's hash. A request id already in the chain is rejected. Signatures
  * are the caller's to check. */
 int ledger_append_receipt(ledger_t *self, const receipt_t *receipt,
                           const uint8_t *body, size_t size,
@@ -74,7 +74,7 @@ int ledger_store_reply(ledger_t *self, const char *serving,
 
 /* A stored reply and the receipt of the same request, if there is one. */
 typedef struct {
-    uint8_t *reply; /* malloc'd; ledger_reply_clear frees it */
+    uint8_t *reply; /* malloc'd, freed by ledger_reply_clear */
     size_t reply_size;
     bool has_receipt;
     uint8_t body[RECEIPT_MAX_BODY];
@@ -90,7 +90,7 @@ int ledger_find_reply(ledger_t *self, const char *serving,
                       ledger_reply_t *out, char *error, size_t error_size)
     __attribute__((warn_unused_result));
 
-/* Frees the reply bytes of out; out may be zeroed or already cleared. */
+/* Frees the reply bytes of out, which may be zeroed or already cleared. */
 void ledger_reply_clear(ledger_reply_t *out);
 
 /* One stored receipt. */
@@ -117,9 +117,9 @@ int ledger_find_receipt_by_id(ledger_t *self, const char *serving,
                               ledger_row_t *out, char *error, size_t error_size)
     __attribute__((warn_unused_result));
 
-/* Appends a signed acknowledgement of a stored receipt; ack->receipt_hash
- * must be that receipt's hash. Storing the same body again succeeds and
- * changes nothing; a different body for the same seq is rejected.
+/* Appends a signed acknowledgement of a stored receipt, whose hash must be
+ * ack->receipt_hash. Storing the same body again succeeds and
+ * changes nothing, but a different body for the same seq is rejected.
  * Signatures are the caller's to check. */
 int ledger_append_ack(ledger_t *self, const ack_t *ack, const uint8_t *body,
                       size_t size, const uint8_t signature[SIGN_SIGNATURE_SIZE],
@@ -161,17 +161,17 @@ typedef enum {
 } ledger_role_t;
 
 /* Which receipts ledger_foreach_receipt visits. Zero-initialise it and set
- * what matters; from_ms = to_ms = 0 means any served_at. */
+ * what matters. from_ms = to_ms = 0 means any served_at. */
 typedef struct {
     const char *own_mpid; /* required for ISSUED and RECEIVED */
     ledger_role_t role;
-    const char *counterparty; /* the other side; NULL for any */
+    const char *counterparty; /* the other side, or NULL for any */
     int64_t from_ms;          /* served_at >= from_ms */
     int64_t to_ms;            /* served_at < to_ms */
     bool unacknowledged_only;
 } ledger_filter_t;
 
-/* Called once per receipt; returns 0 to go on, or non-zero to stop. The
+/* Called once per receipt. Returns 0 to go on, or non-zero to stop. The
  * row is valid only during the call. */
 typedef int (*ledger_receipt_fn)(const ledger_row_t *row, void *arg);
 
@@ -187,7 +187,7 @@ int ledger_foreach_receipt(ledger_t *self, const ledger_filter_t *filter,
 typedef int (*ledger_key_fn)(const char *mpid,
                              uint8_t public_key[SIGN_PUBLIC_SIZE], void *arg);
 
-/* The outcome of ledger_verify; the problem fields are set when !ok. */
+/* The outcome of ledger_verify. The problem fields are set when !ok. */
 typedef struct {
     bool ok;
     char serving[5];

@@ -45,7 +45,7 @@ typedef struct {
 
 /* Decides whether requester may make a request of type on sp through the
  * node of own_mpid, at now_ms. For ranged requests [from_ms, to_ms) is the
- * requested range; an empty one is denied as outside_registration.
+ * requested range, and an empty one is denied as outside_registration.
  * Adjacent registration periods of the requester are served as one range.
  * When more than PERMISSION_MAX_RANGES ranges are left, the earliest ones
  * are served and clipped is set. */

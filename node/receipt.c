@@ -53,7 +53,7 @@ static void s_pack_ranges(msgpack_packer *packer, const receipt_t *receipt)
     }
 }
 
-/* Packs the body into out; the field sizes keep it within the buffer. */
+/* Packs the body into out, which the field sizes keep within bounds. */
 static void s_encode_into(const receipt_t *receipt, canon_buffer_t *out)
 {
     assert(receipt->range_count <= RECEIPT_MAX_RANGES);
@@ -162,7 +162,7 @@ static int s_read_ranges(canon_reader_t *reader, receipt_t *out)
     return 0;
 }
 
-/* Reads the fields in body order; each step stops at the first error. */
+/* Reads the fields in body order and stops at the first error. */
 static int s_read_fields(canon_reader_t *reader, receipt_t *out)
 {
     if (s_read_header(reader) != 0 ||

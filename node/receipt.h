@@ -28,7 +28,7 @@
 #define RECEIPT_VERSION    1
 #define RECEIPT_ID_SIZE    16
 #define RECEIPT_MAX_RANGES 8
-/* Larger than the longest body the field limits allow (about 420 bytes). */
+/* Larger than the longest body that the field limits allow (400 bytes). */
 #define RECEIPT_MAX_BODY 1024
 
 /* A served time range in UTC ms: from inclusive, to exclusive. */

@@ -204,7 +204,7 @@ void statement_write_json(const statement_t *s, FILE *out)
             hex_encode(s->head_hash, HASH_SIZE, head));
 }
 
-/* Writes one CSV field, quoted when it holds a comma, quote or line
+/* Writes one CSV field, quoted when it contains a comma, quote or line
  * break (RFC 4180). */
 static void s_csv_field(FILE *out, const char *text)
 {

@@ -14,7 +14,7 @@
 #include "receipt.h"
 
 /* Limits that keep a mistaken path (a log file, a binary) from being read
- * whole; a real tariff is a few hundred bytes. */
+ * whole. A real tariff is a few hundred bytes. */
 #define TARIFF_MAX_FILE (1024 * 1024)
 #define TARIFF_MAX_LINE 1024
 
@@ -38,7 +38,7 @@ struct tariff {
     size_t price_capacity;
 };
 
-/* Parser state for one file; key_lines records where each key was set. */
+/* Parser state for one file. key_lines records the line of each key. */
 typedef struct {
     tariff_t *tariff;
     const char *path;
@@ -286,7 +286,7 @@ static int s_check_complete(parser_t *parser)
     return 0;
 }
 
-/* Splits text at newlines and parses each line; text is modified. */
+/* Splits text at newlines, in place, and parses each line. */
 static int s_parse_text(parser_t *parser, char *text, size_t size)
 {
     if (memchr(text, '\0', size)) {

@@ -33,10 +33,10 @@ typedef struct tariff tariff_t;
  * Returns NULL with "path:line: ..." naming the bad value in error. */
 tariff_t *tariff_load(const char *path, char *error, size_t error_size);
 
-/* Frees the tariff and sets *self_p to NULL; NULL is allowed. */
+/* Frees the tariff and sets *self_p to NULL. NULL is allowed. */
 void tariff_destroy(tariff_t **self_p);
 
-/* Accessors; the tariff owns the returned memory. */
+/* Accessors. The tariff owns the returned memory. */
 const char *tariff_id(const tariff_t *self);
 const char *tariff_serving(const tariff_t *self);
 const char *tariff_requesting(const tariff_t *self);
@@ -65,16 +65,16 @@ typedef struct tariff_set tariff_set_t;
 tariff_set_t *tariff_set_load(const char *folder, char *error,
                               size_t error_size);
 
-/* Frees the set and its tariffs and sets *self_p to NULL; NULL is
+/* Frees the set and its tariffs and sets *self_p to NULL. NULL is
  * allowed. */
 void tariff_set_destroy(tariff_set_t **self_p);
 
-/* Returns the tariff for the pair, or NULL; the set owns it. */
+/* Returns the tariff for the pair, or NULL. The set owns it. */
 const tariff_t *tariff_set_find(const tariff_set_t *self, const char *serving,
                                 const char *requesting);
 
 /* Returns the number of tariffs, and the tariff at index (in file name
- * order); the set owns it. */
+ * order). The set owns it. */
 size_t tariff_set_size(const tariff_set_t *self);
 const tariff_t *tariff_set_get(const tariff_set_t *self, size_t index);
 

@@ -479,6 +479,32 @@ static void test_roundtrip_extremes(void)
     is_int(out.range_count, 0, "no ranges");
 }
 
+/* The longest receipt the field limits allow, as RECEIPT_MAX_BODY's
+ * comment states. */
+static void test_longest_body(void)
+{
+    receipt_t r = s_receipt();
+    memset(r.mpxn, '9', sizeof r.mpxn - 1);
+    memset(r.type, 'x', sizeof r.type - 1);
+    memset(r.tariff_id, 'T', sizeof r.tariff_id - 1);
+    r.range_count = RECEIPT_MAX_RANGES;
+    for (size_t i = 0; i < RECEIPT_MAX_RANGES; i++)
+        r.ranges[i] = (receipt_range_t){INT64_MIN + (int64_t)i, INT64_MAX};
+    r.units = r.price = r.seq = UINT64_MAX;
+    r.served_at = INT64_MIN;
+    uint8_t *body = NULL;
+    size_t size = 0;
+    receipt_t out;
+    char error[256] = "";
+    if (receipt_encode(&r, &body, &size) != 0)
+        bail_out("receipt_encode failed");
+    is_int(size, 400, "longest receipt body is 400 bytes");
+    ok(size <= RECEIPT_MAX_BODY, "within RECEIPT_MAX_BODY");
+    is_int(receipt_decode(body, size, &out, error, sizeof error), 0,
+           "longest receipt decodes %s", error);
+    free(body);
+}
+
 int main(void)
 {
     char error[256] = "";
@@ -490,5 +516,6 @@ int main(void)
     test_field_rules();
     test_bounds();
     test_roundtrip_extremes();
+    test_longest_body();
     return tap_done();
 }

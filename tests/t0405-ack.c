@@ -129,10 +129,23 @@ static void test_signatures(void)
     signer_destroy(&other);
 }
 
+static void test_longest_body(void)
+{
+    ack_t ack = s_ack();
+    ack.seq = UINT64_MAX;
+    ack.acked_at = INT64_MIN;
+    size_t size;
+    uint8_t *body = s_encode(&ack, &size);
+    is_int(size, 64, "longest ack body is 64 bytes");
+    ok(size <= ACK_MAX_BODY, "within ACK_MAX_BODY");
+    free(body);
+}
+
 int main(void)
 {
     test_roundtrip();
     test_rejections();
     test_signatures();
+    test_longest_body();
     return tap_done();
 }
