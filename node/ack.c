@@ -45,7 +45,9 @@ static void s_encode_into(const ack_t *ack, canon_buffer_t *out)
 
 int ack_encode(const ack_t *ack, uint8_t **body, size_t *size)
 {
-    assert(ack && body && size);
+    assert(ack);
+    assert(body);
+    assert(size);
     canon_buffer_t buffer;
     s_encode_into(ack, &buffer);
     *body = malloc(buffer.size);

@@ -390,7 +390,10 @@ int ledger_append_receipt(ledger_t *self, const receipt_t *receipt,
                           const uint8_t signature[SIGN_SIGNATURE_SIZE],
                           char *error, size_t error_size)
 {
-    assert(self && receipt && body && signature);
+    assert(self);
+    assert(receipt);
+    assert(body);
+    assert(signature);
     uint64_t head_seq;
     uint8_t head_hash[HASH_SIZE];
     if (s_check_int64_range(receipt, error, error_size) != 0 ||
@@ -425,7 +428,11 @@ int ledger_store_reply(ledger_t *self, const char *serving,
                        const uint8_t *reply, size_t reply_size, char *error,
                        size_t error_size)
 {
-    assert(self && serving && requesting && request_id && reply);
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(request_id);
+    assert(reply);
     sqlite3_stmt *stmt = ledger_statement(self, ST_INSERT_REPLY);
     sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
@@ -480,7 +487,11 @@ int ledger_find_reply(ledger_t *self, const char *serving,
                       const uint8_t request_id[RECEIPT_ID_SIZE],
                       ledger_reply_t *out, char *error, size_t error_size)
 {
-    assert(self && serving && requesting && request_id && out);
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(request_id);
+    assert(out);
     memset(out, 0, sizeof *out);
     sqlite3_stmt *stmt = ledger_statement(self, ST_FIND_REPLY);
     sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
@@ -540,7 +551,10 @@ int ledger_find_receipt(ledger_t *self, const char *serving,
                         const char *requesting, uint64_t seq, ledger_row_t *out,
                         char *error, size_t error_size)
 {
-    assert(self && serving && requesting && out);
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(out);
     sqlite3_stmt *stmt = ledger_statement(self, ST_FIND_BY_SEQ);
     sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
@@ -553,7 +567,11 @@ int ledger_find_receipt_by_id(ledger_t *self, const char *serving,
                               const uint8_t request_id[RECEIPT_ID_SIZE],
                               ledger_row_t *out, char *error, size_t error_size)
 {
-    assert(self && serving && requesting && request_id && out);
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(request_id);
+    assert(out);
     sqlite3_stmt *stmt = ledger_statement(self, ST_FIND_BY_ID);
     sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
@@ -635,7 +653,10 @@ int ledger_append_ack(ledger_t *self, const ack_t *ack, const uint8_t *body,
                       size_t size, const uint8_t signature[SIGN_SIGNATURE_SIZE],
                       char *error, size_t error_size)
 {
-    assert(self && ack && body && signature);
+    assert(self);
+    assert(ack);
+    assert(body);
+    assert(signature);
     if (ack->seq > INT64_MAX || size > ACK_MAX_BODY) {
         snprintf(error, error_size, "acknowledgement is out of range");
         return -1;
@@ -664,7 +685,10 @@ int ledger_find_ack(ledger_t *self, const char *serving, const char *requesting,
                     uint64_t seq, ledger_ack_row_t *out, char *error,
                     size_t error_size)
 {
-    assert(self && serving && requesting && out);
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(out);
     char reason[256];
     memset(out, 0, sizeof *out);
     sqlite3_stmt *stmt = ledger_statement(self, ST_FIND_ACK);
@@ -785,7 +809,8 @@ int ledger_foreach_receipt(ledger_t *self, const ledger_filter_t *filter,
                            ledger_receipt_fn callback, void *arg, char *error,
                            size_t error_size)
 {
-    assert(self && callback);
+    assert(self);
+    assert(callback);
     sqlite3_stmt *stmt = NULL;
     ledger_row_t *row = malloc(sizeof *row);
     int result = 0;

@@ -1,13 +1,14 @@
-/* The append-only sqlite ledger of one node: the receipts it issued
- * (serving is its own MPID) and received (requesting is its own MPID),
- * the acknowledgements of them, the original replies for idempotent
+/* The append-only sqlite ledger of one node. It stores the receipts the
+ * node issued (serving is its own MPID) and received (requesting is its own
+ * MPID), their acknowledgements, the original replies for idempotent
  * retries, and received receipts that failed a check (disputes).
  *
  * The database runs in WAL mode with synchronous=FULL and a busy timeout.
  * Triggers reject UPDATE and DELETE on receipts, acks and disputes.
  * No function commits on its own: the daemon calls ledger_begin, appends
  * many receipts, and calls ledger_commit once (group commit). Without
- * ledger_begin, each write is its own sqlite transaction.
+ * ledger_begin, each write is its own sqlite transaction. A ledger_t is
+ * opened without sqlite's mutex, so use it from one thread at a time.
  */
 #ifndef SDX_LEDGER_H
 #define SDX_LEDGER_H
@@ -200,14 +201,14 @@ typedef struct {
     uint64_t acks;
 } ledger_verify_result_t;
 
-/* Walks every chain from seq 1 and every acknowledgement, and reports the
- * first problem: a stored hash that is not the body's, a bad signature, a
- * body that disagrees with its row's columns, a broken prev_hash link, a
- * missing seq, or an acknowledgement whose receipt is missing or whose
- * hash, columns or signature are wrong. Removing the newest receipts of a
- * chain is detected only when they were acknowledged. Returns 0 when the
- * walk finished (result->ok tells the outcome), or -1 on a database
- * error. */
+/* Walks every chain from seq 1 and then every acknowledgement, and reports
+ * the first problem found. A receipt row fails on a stored hash that is not
+ * the body's, a bad signature, a body that disagrees with the row's
+ * columns, a broken prev_hash link or a missing seq. An acknowledgement
+ * fails when its receipt is missing or its hash, columns or signature are
+ * wrong. Removing the newest receipts of a chain is detected only when they
+ * were acknowledged. Returns 0 when the walk finished (result->ok tells the
+ * outcome), or -1 on a database error. */
 int ledger_verify(ledger_t *self, ledger_key_fn lookup, void *arg,
                   ledger_verify_result_t *result, char *error,
                   size_t error_size) __attribute__((warn_unused_result));

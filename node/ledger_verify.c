@@ -343,7 +343,9 @@ int ledger_verify(ledger_t *self, ledger_key_fn lookup, void *arg,
                   ledger_verify_result_t *result, char *error,
                   size_t error_size)
 {
-    assert(self && lookup && result);
+    assert(self);
+    assert(lookup);
+    assert(result);
     memset(result, 0, sizeof *result);
     result->ok = true;
     walk_t walk = {.lookup = lookup, .arg = arg, .result = result};

@@ -236,7 +236,11 @@ void permission_check(const dir_supply_point_t *sp, const char *own_mpid,
                       bool ranged, int64_t from_ms, int64_t to_ms,
                       permission_t *out)
 {
-    assert(sp && own_mpid && requester && type && out);
+    assert(sp);
+    assert(own_mpid);
+    assert(requester);
+    assert(type);
+    assert(out);
     memset(out, 0, sizeof *out);
     builder_t message = {out->message, sizeof out->message, 0};
     if (!s_check_installer(sp, own_mpid, &message, out) ||

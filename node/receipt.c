@@ -92,7 +92,8 @@ static void s_encode_into(const receipt_t *receipt, canon_buffer_t *out)
 int receipt_encode(const receipt_t *receipt, uint8_t **body, size_t *size)
 {
     assert(receipt);
-    assert(body && size);
+    assert(body);
+    assert(size);
     canon_buffer_t buffer;
     s_encode_into(receipt, &buffer);
     *body = malloc(buffer.size);
@@ -392,7 +393,8 @@ static int s_tariff_price(const receipt_t *receipt, const tariff_t *tariff,
 int receipt_apply_tariff(receipt_t *receipt, const tariff_t *tariff,
                          char *error, size_t error_size)
 {
-    assert(receipt && tariff);
+    assert(receipt);
+    assert(tariff);
     uint64_t price;
     if (s_tariff_price(receipt, tariff, &price, error, error_size) != 0)
         return -1;
@@ -435,7 +437,8 @@ static int s_check_tariff_identity(const receipt_t *receipt,
 int receipt_check_tariff(const receipt_t *receipt, const tariff_t *tariff,
                          char *error, size_t error_size)
 {
-    assert(receipt && tariff);
+    assert(receipt);
+    assert(tariff);
     uint64_t expected;
     if (s_check_tariff_identity(receipt, tariff, error, error_size) != 0 ||
         s_tariff_price(receipt, tariff, &expected, error, error_size) != 0)

@@ -86,7 +86,10 @@ int statement_compute(ledger_t *ledger, const char *serving,
                       const char *requesting, int64_t from_ms, int64_t to_ms,
                       statement_t *out, char *error, size_t error_size)
 {
-    assert(ledger && serving && requesting && out);
+    assert(ledger);
+    assert(serving);
+    assert(requesting);
+    assert(out);
     memset(out, 0, sizeof *out);
     snprintf(out->serving, sizeof out->serving, "%s", serving);
     snprintf(out->requesting, sizeof out->requesting, "%s", requesting);

@@ -412,7 +412,9 @@ const uint8_t *tariff_hash(const tariff_t *self)
 int tariff_price(const tariff_t *self, const char *type, int64_t at_ms,
                  uint64_t units, uint64_t *price)
 {
-    assert(self && type && price);
+    assert(self);
+    assert(type);
+    assert(price);
     const tariff_price_t *best = NULL;
     for (size_t i = 0; i < self->price_count; i++) {
         const tariff_price_t *line = &self->prices[i];
@@ -552,7 +554,9 @@ void tariff_set_destroy(tariff_set_t **self_p)
 const tariff_t *tariff_set_find(const tariff_set_t *self, const char *serving,
                                 const char *requesting)
 {
-    assert(self && serving && requesting);
+    assert(self);
+    assert(serving);
+    assert(requesting);
     for (size_t i = 0; i < self->count; i++) {
         const tariff_t *t = self->tariffs[i];
         if (strcmp(t->serving, serving) == 0 &&
