@@ -69,7 +69,8 @@ $(LIB_DIRECTORY): $(call module_objects,directory)
 $(LIB_NODE):      $(call module_objects,node)
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/sdx:           $(BUILD)/node/cli_main.o $(LIBS)
 $(BUILD)/bin/sdx-node:      $(BUILD)/node/node_main.o $(LIBS)
@@ -77,12 +78,15 @@ $(BUILD)/bin/sdx-directory: $(BUILD)/directory/directory_main.o $(LIBS)
 $(BUILD)/bin/sdx-agent-sim: $(BUILD)/agents/sim_main.o $(LIBS)
 $(PROGRAMS):
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(filter %.o,$^) $(LIBS) $(ALL_LDLIBS)
+	@echo "  LD $@"
+	@$(CC) -o $@ $(filter %.o,$^) $(LIBS) $(ALL_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBS)
-	$(CC) -o $@ $< $(LIBS) $(ALL_LDLIBS)
+	@echo "  LD $@"
+	@$(CC) -o $@ $< $(LIBS) $(ALL_LDLIBS)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS)
-	$(CC) -o $@ $< $(LIBS) $(ALL_LDLIBS)
+	@echo "  LD $@"
+	@$(CC) -o $@ $< $(LIBS) $(ALL_LDLIBS)
 
 # Tests are C programs (build/tests/tNNNN-*) and scripts (tests/tNNNN-*.sh,
 # tests/tNNNN-*.py); all of them print TAP.
