@@ -125,8 +125,9 @@ void agent_destroy(agent_t **self_p)
     *self_p = NULL;
 }
 
-static void s_response_init(agent_response_t *response)
+void agent_response_init(agent_response_t *response)
 {
+    assert(response);
     memset(response, 0, sizeof *response);
     snprintf(response->status, sizeof response->status, "%s", STATUS_OK);
     msgpack_sbuffer_init(&response->result);
@@ -134,10 +135,16 @@ static void s_response_init(agent_response_t *response)
                         msgpack_sbuffer_write);
 }
 
+void agent_response_clear(agent_response_t *response)
+{
+    assert(response);
+    msgpack_sbuffer_destroy(&response->result);
+}
+
 static void s_serve(agent_t *self, const agent_request_t *request)
 {
     agent_response_t response;
-    s_response_init(&response);
+    agent_response_init(&response);
     self->handler(self->handler_arg, request, &response);
 
     bool ok = strcmp(response.status, STATUS_OK) == 0;
@@ -154,7 +161,7 @@ static void s_serve(agent_t *self, const agent_request_t *request)
                            response.units, ok ? response.result.data : NULL,
                            ok ? response.result.size : 0, clock_now_ms());
     s_send(self, reply, AGENT_TYPE_REPLY);
-    msgpack_sbuffer_destroy(&response.result);
+    agent_response_clear(&response);
 }
 
 /* Answers a request that failed to decode with status invalid, when its

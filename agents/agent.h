@@ -26,6 +26,13 @@ typedef struct {
     msgpack_packer packer; /* writes into result */
 } agent_response_t;
 
+/* Prepares response for a handler: status "ok", no error, 0 units and an
+ * empty result. Release it with agent_response_clear. */
+void agent_response_init(agent_response_t *response);
+
+/* Frees the result buffer of response. */
+void agent_response_clear(agent_response_t *response);
+
 /* Sets a failure status and an error sentence, and drops any result the
  * handler had packed. */
 void agent_response_fail(agent_response_t *response, const char *status,
