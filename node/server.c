@@ -103,7 +103,7 @@ static bool s_replay(node_t *node, zframe_t *routing, const char *requester,
     return found == 1;
 }
 
-/* Runs the directory lookup and the permission check; on denial answers
+/* Runs the directory lookup and the permission check. On denial it replies
  * and returns false. */
 static bool s_permit(node_t *node, zframe_t *routing, const char *requester,
                      served_t *served)
@@ -222,7 +222,7 @@ static void s_handle_meter_request(node_t *node, zframe_t *routing,
         log_debug("retry of a request still at the agent requester=%s id=%s",
                   requester, hex_cid);
         free(served);
-        return; /* the first attempt's reply answers both */
+        return; /* the first attempt's reply serves both */
     }
     if (s_permit(node, routing, requester, served))
         s_dispatch(node, routing, served);
