@@ -76,7 +76,9 @@ static void s_copy_hello(agent_t *self, const agent_config_t *config)
 agent_t *agent_new(const agent_config_t *config)
 {
     assert(config);
-    assert(config->endpoint && config->name && config->handler);
+    assert(config->endpoint);
+    assert(config->name);
+    assert(config->handler);
     assert(config->head_end_count >= 1);
     assert(config->head_end_count <= AGENT_MAX_HEAD_ENDS);
 
@@ -164,8 +166,9 @@ static void s_serve(agent_t *self, const agent_request_t *request)
     agent_response_clear(&response);
 }
 
-/* Answers a request that failed to decode with status invalid, when its
- * cid can still be read; otherwise there is nobody to answer. */
+/* Replies with status invalid to a request that failed to decode, when its
+ * cid can still be read. Without a cid the node could not match a reply,
+ * so the request is only logged. */
 static void s_reject(agent_t *self, zframe_t *frame, const char *reason)
 {
     char error[AGENT_ERROR_SIZE];

@@ -1,7 +1,8 @@
-/* A small library for writing an agent: a DEALER connected to the node's
- * agent endpoint that announces itself with agent.hello (again after every
- * reconnection on ipc and tcp), sends agent.ping every AGENT_HEARTBEAT_MS,
- * calls a handler for each agent.request and sends back its reply.
+/* A small library for writing an agent. It connects a DEALER to the node's
+ * agent endpoint and announces itself with agent.hello, again after every
+ * reconnection on ipc and tcp. It sends agent.ping every
+ * AGENT_HEARTBEAT_MS, calls a handler for each agent.request and sends
+ * back its reply.
  *
  * Run it in a thread of its own, either with agent_run or as a czmq actor
  * (agent_actor), so an agent can also live inside the node's process and

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A read.profile reply of the maximum span holds about 4,500 periods of
- * 11 objects each, so agent messages get wider containers than the
- * envelope defaults. */
+/* A read.profile reply of the maximum span has about 4,500 periods of 11
+ * objects each, so agent messages get wider containers than the envelope
+ * defaults. */
 static const envelope_limits_t s_agent_limits = {
     .max_depth = 8,
     .max_container = 8192,

@@ -4,9 +4,9 @@
  * and ts (UTC ms); the ROUTER adds its routing frame. An agent sends
  * agent.hello {agent, head_ends} on connect and agent.ping every
  * AGENT_HEARTBEAT_MS. The node sends agent.request {cid, request, mpxn,
- * meter_id, ranges} and the agent answers agent.reply {cid, status, error,
- * units, result}. Ranges are half-open [from, to) UTC ms pairs, sent only
- * with the ranged request types read.daily and read.profile.
+ * meter_id, ranges} and the agent replies with agent.reply {cid, status,
+ * error, units, result}. Ranges are half-open [from, to) UTC ms pairs, sent
+ * only with the ranged request types read.daily and read.profile.
  */
 #ifndef SDX_AGENT_PROTOCOL_H
 #define SDX_AGENT_PROTOCOL_H

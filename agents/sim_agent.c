@@ -159,7 +159,8 @@ static void s_read_daily(sim_context_t *context)
 {
     int64_t *instants = calloc(SIM_DAILY_MAX_READS, sizeof *instants);
     int64_t *wh = calloc(SIM_DAILY_MAX_READS, sizeof *wh);
-    assert(instants && wh);
+    assert(instants);
+    assert(wh);
     size_t count = 0;
     if (context->has_data)
         count = s_daily_instants(context, instants);
@@ -334,7 +335,9 @@ static int s_load_meter(sim_context_t *context)
 void sim_agent_handle(void *arg, const agent_request_t *request,
                       agent_response_t *response)
 {
-    assert(arg && request && response);
+    assert(arg);
+    assert(request);
+    assert(response);
     sim_context_t context = {.store = arg,
                              .request = request,
                              .response = response,
@@ -404,7 +407,9 @@ static void s_sim_actor(zsock_t *pipe, void *args)
 sim_agent_t *sim_agent_new_named(const char *db_path, const char *endpoint,
                                  const char *name)
 {
-    assert(db_path && endpoint && name);
+    assert(db_path);
+    assert(endpoint);
+    assert(name);
     sim_start_t start = {db_path, endpoint, name, 0};
     zactor_t *actor = agent_actor_start(s_sim_actor, &start);
     if (!actor)

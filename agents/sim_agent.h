@@ -1,11 +1,11 @@
 /* The built-in sim agent: a head-end simulator that serves the readings of
  * the sim database (see sim_store.h) for head-end type "sim".
  *
- * Requests: meter.info, read.registers (the cumulative import register),
- * read.daily (the register at each local midnight), read.profile (each
- * half hour with its UTC start, settlement date, period number and
- * quality, "A" for a recorded value and "M" for a missing one) and
- * read.supply. All energy is in whole Wh. A read.profile may cover at most
+ * It serves meter.info, read.registers (the cumulative import register),
+ * read.daily (the register at each local midnight) and read.supply. Its
+ * read.profile gives each half hour with its UTC start, settlement date,
+ * period number and quality: "A" for a recorded value, "M" for a missing
+ * one. All energy is in whole Wh. A read.profile may cover at most
  * SIM_PROFILE_MAX_DAYS days in all.
  */
 #ifndef SDX_SIM_AGENT_H

@@ -40,7 +40,9 @@ static bool s_is_digit(char c)
 
 int sim_parse_kwh(const char *text, int64_t *wh, bool *rounded)
 {
-    assert(text && wh && rounded);
+    assert(text);
+    assert(wh);
+    assert(rounded);
     const char *p = text;
     int64_t whole = 0;
     int digits = 0;
@@ -91,7 +93,8 @@ static bool s_read_number(const char *text, int width, int *value)
 
 int sim_parse_timestamp(const char *text, int64_t *ms)
 {
-    assert(text && ms);
+    assert(text);
+    assert(ms);
     int year, month, day, hour, minute, second;
     if (strlen(text) != 19 || text[4] != '-' || text[7] != '-' ||
         text[10] != ' ' || text[13] != ':' || text[16] != ':')
@@ -120,7 +123,8 @@ int sim_parse_timestamp(const char *text, int64_t *ms)
 
 int sim_household_mpan(const char *household, char mpan[14])
 {
-    assert(household && mpan);
+    assert(household);
+    assert(mpan);
     size_t length = strlen(household);
     if (length < 4 || length > 11 || strncmp(household, "MAC", 3) != 0)
         return -1;
@@ -411,7 +415,9 @@ int sim_import_file(sim_store_t *store, const char *path,
                     const sim_import_options_t *options,
                     sim_import_stats_t *stats)
 {
-    assert(store && path && stats);
+    assert(store);
+    assert(path);
+    assert(stats);
     import_t import = {
         .store = store, .options = options, .stats = stats, .path = path};
     FILE *file = fopen(path, "r");
@@ -503,7 +509,9 @@ int sim_import_path(sim_store_t *store, const char *path,
                     const sim_import_options_t *options,
                     sim_import_stats_t *stats)
 {
-    assert(store && path && stats);
+    assert(store);
+    assert(path);
+    assert(stats);
     struct stat info;
     if (stat(path, &info) == 0 && S_ISDIR(info.st_mode))
         return s_import_folder(store, path, options, stats);

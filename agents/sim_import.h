@@ -3,7 +3,7 @@
  * A file has the header "LCLid,tstp,energy(kWh/hh)" and rows such as
  * "MAC000002,2013-01-01 00:00:00, 0.219 ". tstp is read as the UTC start
  * of its half hour. Values are parsed from their decimal text with integer
- * arithmetic into whole Wh; values with more than 3 decimal places, such as
+ * arithmetic into whole Wh. Values with more than 3 decimal places, such as
  * the float artefact 3.7839999, are rounded half up to the nearest Wh.
  *
  * Each household becomes one meter with a synthetic but valid MPAN core:
@@ -51,9 +51,9 @@ typedef struct {
 } sim_import_options_t;
 
 /* Imports one CSV file, adding to stats. Returns 0 when the file was read
- * to the end (bad rows included), or -1 when it could not be opened, has
- * another header or the database failed; the reason goes to the report
- * function with line 0 for the file as a whole. */
+ * to the end, bad rows included. Returns -1 when it could not be opened,
+ * has another header or the database failed, and then the reason goes to
+ * the report function (with line 0 unless it is the header's). */
 int sim_import_file(sim_store_t *store, const char *path,
                     const sim_import_options_t *options,
                     sim_import_stats_t *stats);

@@ -98,6 +98,15 @@ static int s_usage_error(const char *usage, const char *format, ...)
     return EXIT_USAGE;
 }
 
+static const char *s_option_name(const struct option *options, int code)
+{
+    for (; options->name; options++) {
+        if (options->val == code)
+            return options->name;
+    }
+    return "?";
+}
+
 /* Parses the options of a command; allowed lists the short codes of the
  * options it takes. Returns 0, 1 after printing help, or EXIT_USAGE after
  * printing a usage error. */
@@ -119,8 +128,9 @@ static int s_parse(int argc, char **argv, const char *usage,
     int option;
     while ((option = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
         if (option != '?' && option != 'h' && !strchr(allowed, option))
-            return s_usage_error(usage, "option '%s' does not apply here",
-                                 argv[optind - 1]);
+            return s_usage_error(
+                usage, "option '--%s' is not used by this command; remove it",
+                s_option_name(long_options, option));
         switch (option) {
         case 'd':
             options->db = optarg;
@@ -141,8 +151,10 @@ static int s_parse(int argc, char **argv, const char *usage,
             fputs(usage, stdout);
             return 1;
         default:
-            return s_usage_error(usage, "unknown or incomplete option '%s'",
-                                 argv[optind - 1]);
+            return s_usage_error(
+                usage,
+                "unknown option or missing value in '%s'; see the usage below",
+                argv[optind - 1]);
         }
     }
     options->first_operand = optind;
@@ -269,7 +281,7 @@ static void s_wait(sim_agent_t *agent)
         /* The signal may land on another thread, so poll with a timeout
          * and check the flag. */
         if (zpoller_wait(poller, 200)) {
-            log_error("sim agent stopped by itself");
+            log_error("sim agent thread ended unexpectedly, stopping");
             break;
         }
     }

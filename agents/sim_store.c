@@ -210,7 +210,9 @@ static void s_read_meter(sqlite3_stmt *stmt, sim_meter_t *meter)
 int sim_store_find_meter(sim_store_t *self, const char *mpxn,
                          sim_meter_t *meter)
 {
-    assert(self && mpxn && meter);
+    assert(self);
+    assert(mpxn);
+    assert(meter);
     sqlite3_stmt *stmt = self->find_meter;
     s_bind_text(stmt, 1, mpxn);
     int rc = sqlite3_step(stmt);
@@ -227,7 +229,8 @@ int sim_store_find_meter(sim_store_t *self, const char *mpxn,
 
 sim_store_put_t sim_store_add_meter(sim_store_t *self, const sim_meter_t *meter)
 {
-    assert(self && meter);
+    assert(self);
+    assert(meter);
     sqlite3_stmt *stmt = self->insert_meter;
     s_bind_text(stmt, 1, meter->mpxn);
     s_bind_text(stmt, 2, meter->household);
@@ -276,7 +279,9 @@ sim_store_put_t sim_store_add_reading(sim_store_t *self, const char *mpxn,
                                       int64_t start_ms, int64_t wh,
                                       int64_t *stored_wh)
 {
-    assert(self && mpxn && stored_wh);
+    assert(self);
+    assert(mpxn);
+    assert(stored_wh);
     sqlite3_stmt *stmt = self->insert_reading;
     s_bind_text(stmt, 1, mpxn);
     sqlite3_bind_int64(stmt, 2, start_ms);
@@ -322,7 +327,10 @@ int64_t sim_store_each_meter(sim_store_t *self, sim_meter_fn *callback,
 int sim_store_span(sim_store_t *self, const char *mpxn, int64_t *from_ms,
                    int64_t *to_ms)
 {
-    assert(self && mpxn && from_ms && to_ms);
+    assert(self);
+    assert(mpxn);
+    assert(from_ms);
+    assert(to_ms);
     sqlite3_stmt *stmt = self->span;
     s_bind_text(stmt, 1, mpxn);
     int result = 0;
@@ -340,7 +348,9 @@ int sim_store_span(sim_store_t *self, const char *mpxn, int64_t *from_ms,
 int sim_store_register_at(sim_store_t *self, const char *mpxn, int64_t at_ms,
                           int64_t *wh)
 {
-    assert(self && mpxn && wh);
+    assert(self);
+    assert(mpxn);
+    assert(wh);
     sqlite3_stmt *stmt = self->register_at;
     s_bind_text(stmt, 1, mpxn);
     sqlite3_bind_int64(stmt, 2, at_ms - SETTLEMENT_PERIOD_MS);
@@ -378,10 +388,12 @@ static void s_bind_readings(sim_store_t *self, const char *mpxn,
 int sim_store_registers_at(sim_store_t *self, const char *mpxn,
                            const int64_t *instants, size_t count, int64_t *wh)
 {
-    assert(self && mpxn);
+    assert(self);
+    assert(mpxn);
     if (count == 0)
         return 0;
-    assert(instants && wh);
+    assert(instants);
+    assert(wh);
     /* A reading counts towards an instant once its half hour has ended. */
     s_bind_readings(self, mpxn, INT64_MIN,
                     instants[count - 1] - SETTLEMENT_PERIOD_MS + 1);
@@ -433,7 +445,9 @@ int sim_store_each_slot(sim_store_t *self, const char *mpxn,
                         int64_t span_from_ms, int64_t span_to_ms,
                         sim_slot_fn *callback, void *arg)
 {
-    assert(self && mpxn && callback);
+    assert(self);
+    assert(mpxn);
+    assert(callback);
     for (size_t i = 0; i < range_count; i++) {
         int64_t from = ranges[i].from_ms;
         int64_t to = ranges[i].to_ms;

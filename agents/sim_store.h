@@ -95,10 +95,10 @@ int sim_store_registers_at(sim_store_t *self, const char *mpxn,
 typedef void(sim_slot_fn)(void *arg, int64_t start_ms, bool present,
                           int64_t wh);
 
-/* Calls callback for every half hour whose start lies in one of ranges
- * (sorted, not overlapping, as agent_ranges_normalise leaves them) and in
- * [span_from_ms, span_to_ms), in time order; present is false, and wh 0,
- * for a half hour with no reading. Returns 0 or -1. */
+/* Calls callback, in time order, for every half hour whose start lies in
+ * one of ranges and in [span_from_ms, span_to_ms). The ranges must be
+ * sorted and not overlap, as agent_ranges_normalise leaves them. For a
+ * half hour with no reading, present is false and wh 0. Returns 0 or -1. */
 int sim_store_each_slot(sim_store_t *self, const char *mpxn,
                         const agent_range_t *ranges, size_t range_count,
                         int64_t span_from_ms, int64_t span_to_ms,

@@ -19,8 +19,8 @@
  * something keeps reconnecting under new ids. */
 #define POOL_MAX_AGENTS 1024
 /* An agent silent for AGENT_SILENCE_MS gets no requests, but a heartbeat
- * makes it live again until it has been silent this long; after that it
- * is forgotten and must send a new hello. */
+ * makes it live again. Once it has been silent this long, it is removed
+ * and must send a new hello. */
 #define POOL_FORGET_MS 60000
 
 typedef struct {
@@ -263,7 +263,11 @@ int agent_pool_send(agent_pool_t *self, const char *head_end,
                     const agent_range_t *ranges, size_t range_count,
                     int64_t now_ms)
 {
-    assert(self && head_end && cid && type && mpxn);
+    assert(self);
+    assert(head_end);
+    assert(cid);
+    assert(type);
+    assert(mpxn);
     assert(range_count <= AGENT_MAX_RANGES);
     assert(range_count == 0 || ranges);
     s_prune(self, now_ms);
@@ -324,7 +328,7 @@ static void s_handle_hello(agent_pool_t *self, zframe_t *routing_id,
     agent->last_seen_ms = now_ms;
 }
 
-/* Takes the reply out of message when it answers a pending request of the
+/* Takes the reply out of message when it is for a pending request of the
  * agent that sent it. Returns 1, 0 for a late reply, -1 for a reply from
  * another agent. */
 static int s_handle_reply(agent_pool_t *self, zframe_t *routing_id,

@@ -1,7 +1,7 @@
 /* The node side of the agent protocol: a ROUTER that agents connect to,
  * the agents it has heard from, and the requests waiting for their reply.
  *
- * The pool never blocks and owns no thread: the node polls
+ * The pool owns no thread and its sends never block. The node polls
  * agent_pool_socket with its other sockets, calls agent_pool_receive when
  * it is readable, and calls agent_pool_next_expired after each wake-up to
  * time requests out. An agent is live while it has sent anything in the
@@ -26,8 +26,8 @@ typedef struct agent_pool agent_pool_t;
  * the bind fails. */
 agent_pool_t *agent_pool_new(const char *endpoint, int timeout_ms);
 
-/* Closes the socket and forgets pending requests; accepts NULL and nulls
- * the pointer. */
+/* Closes the socket and drops pending requests; accepts NULL and nulls the
+ * pointer. */
 void agent_pool_destroy(agent_pool_t **self_p);
 
 /* Returns the ROUTER for the node's zpoller; the pool owns it. */

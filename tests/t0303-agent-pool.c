@@ -41,7 +41,7 @@ static void s_make_db(void)
     sim_store_close(&store);
 }
 
-/* Polls the pool until it holds live agents of head_end. */
+/* Polls the pool until it has count live agents of head_end. */
 static bool s_wait_live(agent_pool_t *pool, const char *head_end, size_t count)
 {
     zpoller_t *poller = zpoller_new(agent_pool_socket(pool), NULL);
