@@ -36,12 +36,14 @@ dirclient_t *dirclient_new(const char *endpoint,
 void dirclient_destroy(dirclient_t **self_p);
 
 /* Looks up a supply point by MPAN core or MPRN. On DIR_OK fills out; on
- * any other status error gets a sentence saying why. */
+ * any other status error gets a sentence saying why. An mpxn that fails
+ * its check digit is DIR_REFUSED without a query. */
 dir_status_t dirclient_supply_point(dirclient_t *self, const char *mpxn,
                                     dir_supply_point_t *out, char *error,
                                     size_t error_size);
 
-/* Looks up a supplier by MPID, as dirclient_supply_point does. */
+/* Looks up a supplier by MPID, as dirclient_supply_point does. An MPID
+ * that is not 4 upper-case letters or digits is DIR_REFUSED. */
 dir_status_t dirclient_supplier(dirclient_t *self, const char *mpid,
                                 dir_supplier_t *out, char *error,
                                 size_t error_size);

@@ -126,8 +126,8 @@ static const char s_serve_usage[] =
     "                                (default 60)\n"
     "  -v, --verbose                 log each query\n";
 
-/* Options of every subcommand; a subcommand rejects the ones it does not
- * take. */
+/* Options of every subcommand. Each subcommand rejects the ones it does
+ * not take. */
 typedef struct {
     const char *db;
     const char *suppliers;
@@ -203,8 +203,8 @@ static const struct option s_long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-/* Stores one parsed option; returns false for an option the command does
- * not take. */
+/* Stores one parsed option, or returns false when the command does not
+ * take it. */
 static bool s_store_option(const s_command_t *command, int code,
                            const char *value, s_options_t *options)
 {

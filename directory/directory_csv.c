@@ -117,18 +117,18 @@ static void s_ungetc(csv_reader_t *self, int c)
 static void s_skip_bom(csv_reader_t *self)
 {
     static const int bom[3] = {0xEF, 0xBB, 0xBF};
-    int read[3];
+    int bytes[3];
     size_t count = 0;
     while (count < 3) {
-        read[count] = s_getc(self);
-        if (read[count] != bom[count])
+        bytes[count] = s_getc(self);
+        if (bytes[count] != bom[count])
             break;
         count++;
     }
     if (count == 3)
         return;
     for (size_t i = count + 1; i-- > 0;)
-        s_ungetc(self, read[i]);
+        s_ungetc(self, bytes[i]);
 }
 
 /* Skips the rest of the current line after a malformed record. */

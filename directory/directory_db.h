@@ -2,7 +2,7 @@
  * registrations and a numbered change log, in WAL mode so that the server
  * keeps answering while an admin command writes.
  *
- * Times are UTC ms; an open registration has to_ms NULL in the database
+ * Times are UTC ms. An open registration has to_ms NULL in the database
  * and DIR_OPEN_END in dir_registration_t. Functions that find one row
  * return 1 when found, 0 when not, and -1 with a sentence in error on an
  * sqlite failure; other functions return 0 or -1.
@@ -46,11 +46,12 @@ int directory_db_find_curve_key(directory_db_t *self, const char *curve_key,
 int directory_db_put_supplier(directory_db_t *self,
                               const dir_supplier_t *supplier, char *error,
                               size_t error_size);
-/* Lists every supplier by MPID. Caller frees *list; NULL when empty. */
+/* Lists every supplier by MPID. Caller frees *list, which is NULL when
+ * there are none. */
 int directory_db_list_suppliers(directory_db_t *self, dir_supplier_t **list,
                                 size_t *count, char *error, size_t error_size);
 
-/* Supply points; get leaves registration_count 0. */
+/* Supply points. get leaves registration_count 0. */
 int directory_db_get_supply_point(directory_db_t *self, const char *mpxn,
                                   dir_supply_point_t *out, char *error,
                                   size_t error_size);

@@ -47,7 +47,8 @@ static bool s_check_mpid(const char *what, const char *value, char *reason,
     return false;
 }
 
-/* Checks that mpid is a known supplier; 1 known, 0 rejected, -1 failed. */
+/* Checks that mpid is a known supplier. Returns 1 when known, 0 when
+ * rejected (reason set), -1 on a database failure. */
 static int s_known_supplier(directory_db_t *db, const char *what,
                             const char *mpid, char *reason, size_t reason_size)
 {
@@ -318,8 +319,8 @@ static bool s_parse_period(const char *from, const char *to,
     return true;
 }
 
-/* Checks the mpxn's form and that the directory has it; 1 known, 0
- * rejected, -1 failed. */
+/* Checks the mpxn's form and that the directory has it, returning as
+ * s_known_supplier does. */
 static int s_known_supply_point(directory_db_t *db, const char *mpxn,
                                 char *reason, size_t reason_size)
 {

@@ -24,7 +24,7 @@ struct directory_server {
     char endpoint[256];
 };
 
-/* The actor's state; it lives in the actor thread only. */
+/* The actor's state, used by the actor thread only. */
 typedef struct {
     const directory_server_config_t *config;
     zsock_t *pipe;
@@ -363,7 +363,8 @@ static void s_serve(s_server_t *self)
 {
     zpoller_t *poller = zpoller_new(self->pipe, self->router, NULL);
     assert(poller);
-    /* Only $TERM stops the actor; the main thread handles signals. */
+    /* Only $TERM stops the actor, because the main thread handles the
+     * signals. */
     zpoller_set_nonstop(poller, true);
     self->next_check_ms = zclock_mono() + S_RELOAD_INTERVAL_MS;
     while (!self->terminated) {

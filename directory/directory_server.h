@@ -12,7 +12,7 @@
 
 #include "sign.h"
 
-/* Largest request frame accepted; requests are a few dozen bytes. */
+/* Largest request frame accepted. Valid requests are under 100 bytes. */
 #define DIRECTORY_MAX_REQUEST 65536
 
 typedef struct {

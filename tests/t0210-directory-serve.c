@@ -142,7 +142,8 @@ static bool s_read_ready(int fd, char *line, size_t size)
     return false;
 }
 
-static bool s_start_directory(void)
+/* Starts sdx-directory serve bound to bind and reads its endpoint. */
+static bool s_start_directory(const char *bind)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -159,8 +160,8 @@ static bool s_start_directory(void)
         dup2(log_fd, STDERR_FILENO);
         close(fds[0]);
         execl(s_program, s_program, "serve", "--db", s_db_path, "--cert", cert,
-              "--signing-key", sign, "--bind", "tcp://127.0.0.1:*", "--ttl",
-              ttl, "-v", (char *)NULL);
+              "--signing-key", sign, "--bind", bind, "--ttl", ttl, "-v",
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -487,6 +488,14 @@ static void test_directory_stopped(void)
     is_int(
         dirclient_supply_point(client, s_point, &cached, error, sizeof error),
         DIR_UNAVAILABLE, "expired answer is not served");
+
+    char endpoint[256];
+    snprintf(endpoint, sizeof endpoint, "%s", s_endpoint);
+    ok(s_start_directory(endpoint), "directory restarts on %s", endpoint);
+    is_int(
+        dirclient_supply_point(client, s_point, &cached, error, sizeof error),
+        DIR_OK, "client recovers when the directory is back: %s", error);
+    ok(cached.issued_ms > point.issued_ms, "with a new answer");
     dirclient_destroy(&client);
 }
 
@@ -510,7 +519,7 @@ int main(int argc, char **argv)
     s_path(s_log_path, "directory.log");
     log_init("t0210", false);
     s_create_directory();
-    if (!s_start_directory())
+    if (!s_start_directory("tcp://127.0.0.1:*"))
         bail_out("sdx-directory did not start; see %s", s_log_path);
     ok(strncmp(s_endpoint, "tcp://127.0.0.1:", 16) == 0,
        "readiness line gives the bound endpoint %s", s_endpoint);
