@@ -250,7 +250,7 @@ static zframe_t *s_encode_request(const uint8_t cid[AGENT_CID_SIZE],
     snprintf(request.mpxn, sizeof request.mpxn, "%s", mpxn);
     snprintf(request.meter_id, sizeof request.meter_id, "%s",
              meter_id ? meter_id : "");
-    if (agent_request_is_ranged(type)) {
+    if (agent_request_is_ranged(type) && range_count > 0) {
         memcpy(request.ranges, ranges, range_count * sizeof ranges[0]);
         request.range_count = range_count;
     }

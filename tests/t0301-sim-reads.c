@@ -39,7 +39,8 @@ static void s_call(call_t *call, const char *type, const char *mpxn,
     snprintf(request.request, sizeof request.request, "%s", type);
     snprintf(request.mpxn, sizeof request.mpxn, "%s", mpxn);
     snprintf(request.meter_id, sizeof request.meter_id, "%s", meter_id);
-    memcpy(request.ranges, ranges, range_count * sizeof ranges[0]);
+    if (range_count > 0)
+        memcpy(request.ranges, ranges, range_count * sizeof ranges[0]);
     request.range_count = range_count;
     agent_response_init(&call->response);
     sim_agent_handle(s_store, &request, &call->response);

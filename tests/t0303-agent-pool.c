@@ -282,6 +282,27 @@ static void test_malformed(agent_pool_t *pool)
     zsock_destroy(&rogue);
 }
 
+/* A built-in agent lives in the node's process and connects over inproc,
+ * where libzmq reports no connection events. */
+static void test_inproc(void)
+{
+    agent_pool_t *pool = agent_pool_new("inproc://t0303-agents", 200);
+    ok(pool != NULL, "pool binds inproc");
+    sim_agent_t *sim = sim_agent_new(s_db, "inproc://t0303-agents");
+    ok(sim != NULL, "sim agent connects over inproc");
+    ok(pool && s_wait_live(pool, "sim", 1), "inproc sim agent is live");
+    uint8_t cid[AGENT_CID_SIZE] = {88};
+    if (pool)
+        agent_pool_send(pool, "sim", cid, "read.registers", "1200000002107", "",
+                        NULL, 0, clock_now_ms());
+    agent_reply_t *reply = pool ? s_wait_reply(pool) : NULL;
+    ok(reply && strcmp(reply->status, "ok") == 0,
+       "inproc sim agent serves registers");
+    agent_reply_destroy(&reply);
+    sim_agent_destroy(&sim);
+    agent_pool_destroy(&pool);
+}
+
 int main(void)
 {
     log_init("t0303", false);
@@ -331,6 +352,7 @@ int main(void)
 
     sim_agent_destroy(&sim);
     agent_pool_destroy(&pool);
+    test_inproc();
     char command[600];
     snprintf(command, sizeof command, "rm -rf '%s'", s_folder);
     if (system(command) != 0)
