@@ -13,12 +13,12 @@
 
 #define DIR_OPEN_END INT64_MAX
 
-#define DIR_MPID_SIZE 5      /* 4 characters and a NUL */
-#define DIR_MPXN_SIZE 16     /* 13-digit MPAN core or 6-10 digit MPRN, NUL */
-#define DIR_NAME_SIZE 96
-#define DIR_ENDPOINT_SIZE 256
+#define DIR_MPID_SIZE      5  /* 4 characters and a NUL */
+#define DIR_MPXN_SIZE      16 /* 13-digit MPAN core or 6-10 digit MPRN, NUL */
+#define DIR_NAME_SIZE      96
+#define DIR_ENDPOINT_SIZE  256
 #define DIR_CURVE_KEY_SIZE 41 /* Z85 text of a 32-byte key, NUL */
-#define DIR_SIGN_KEY_SIZE 32
+#define DIR_SIGN_KEY_SIZE  32
 
 /* How a lookup ended. */
 typedef enum {
@@ -40,8 +40,8 @@ typedef struct {
 
 typedef struct {
     char mpxn[DIR_MPXN_SIZE];
-    char fuel[16];      /* "electricity" or "gas" */
-    char meter_id[64];  /* meter serial number */
+    char fuel[16];     /* "electricity" or "gas" */
+    char meter_id[64]; /* meter serial number */
     bool smart;
     char installing[DIR_MPID_SIZE]; /* installing supplier, runs the agent */
     char head_end[32];              /* head-end type, chooses the agent */
