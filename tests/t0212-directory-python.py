@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A directory client written from docs/directory.md alone, with Debian's
 python3-zmq, python3-msgpack and python3-nacl: it starts the real
-sdx-directory, queries it over CURVE and verifies the answer signatures
-independently of the C code."""
+sdx-directory, queries it over CURVE and verifies the signatures of the
+replies independently of the C code."""
 import os
 import re
 import shutil
@@ -56,6 +56,7 @@ def start_directory(work):
     signing = nacl.signing.SigningKey.generate()
     db = os.path.join(work, "directory.db")
     point = mpan("120002330596")
+
     with open(os.path.join(work, "suppliers.csv"), "w") as f:
         f.write("mpid,name,endpoint,curve_key,sign_key\n")
         f.write("PYTH,Python Client,tcp://127.0.0.1:9,%s,%s\n" % (
@@ -73,6 +74,7 @@ def start_directory(work):
         "--supply-points", os.path.join(work, "points.csv"),
         "--registrations", os.path.join(work, "registrations.csv")],
         stdout=subprocess.DEVNULL)
+
     log = open(os.path.join(work, "directory.log"), "w")
     process = subprocess.Popen([
         DIRECTORY, "serve", "--db", db,
