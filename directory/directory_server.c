@@ -214,6 +214,8 @@ static void s_handle_supplier(s_server_t *self, const s_context_t *context,
     msgpack_sbuffer_destroy(&answer);
 }
 
+/* NOTE: the whole list goes in one answer, which the client's envelope
+ * limit caps at 256 KiB, roughly 1000 suppliers of about 200 bytes each. */
 static void s_handle_suppliers(s_server_t *self, const s_context_t *context)
 {
     char error[512];
