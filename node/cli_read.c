@@ -270,8 +270,9 @@ static int s_show(const cli_options_t *options, const char *type,
                   const char *mpxn, zframe_t *frame, const char *hex_id)
 {
     char error[512];
-    envelope_t *control = envelope_decode(
-        zframe_data(frame), zframe_size(frame), NULL, error, sizeof error);
+    envelope_t *control =
+        envelope_decode(zframe_data(frame), zframe_size(frame),
+                        &envelope_reply_limits, error, sizeof error);
     if (!control)
         return cli_fail(CLI_FAILED, "unreadable reply from the node: %s",
                         error);
@@ -288,7 +289,8 @@ static int s_show(const cli_options_t *options, const char *type,
     envelope_t *reply = NULL;
     if (mp_get_bin_ref(root, "reply", &inner, &inner_size, error,
                        sizeof error) == 0)
-        reply = envelope_decode(inner, inner_size, NULL, error, sizeof error);
+        reply = envelope_decode(inner, inner_size, &envelope_reply_limits,
+                                error, sizeof error);
     const msgpack_object *reply_root = reply ? envelope_root(reply) : NULL;
     int code = s_exit_code(status);
     char receipt_status[32] = "";

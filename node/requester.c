@@ -530,8 +530,9 @@ static void s_receive_from(node_t *node, peer_t *peer)
         return;
     char error[512];
     envelope_header_t header;
-    envelope_t *envelope = envelope_decode(
-        zframe_data(frame), zframe_size(frame), NULL, error, sizeof error);
+    envelope_t *envelope =
+        envelope_decode(zframe_data(frame), zframe_size(frame),
+                        &envelope_reply_limits, error, sizeof error);
     if (!envelope ||
         envelope_read_header(envelope, &header, error, sizeof error))
         log_peer_warning("undecodable reply from peer serving=%s: %s",

@@ -69,6 +69,17 @@ tap_ok "retry is reported as a duplicate" grep -q '"receipt_status":"duplicate"'
 tap_is "$(receipt_count ALFA)" "$before_alfa" "server ledger has no new receipt"
 tap_is "$(receipt_count BRVO)" "$before_brvo" "requester ledger has no new receipt"
 
+# A long profile (90 days of UTC time, 4320 periods) fits in one reply and
+# is received and acknowledged.
+sdx_as BRVO read profile "$MPAN" --from 2013-08-01 --to 2013-10-30 --csv \
+    >"$CLUSTER_DIR/long.csv" 2>"$CLUSTER_DIR/long.err"
+tap_is $? 0 "90-day profile read succeeds"
+tap_is "$(tail -n +2 "$CLUSTER_DIR/long.csv" | wc -l)" 4320 \
+    "every half hour of 90 days served"
+tap_is "$(grep -c ',2013-10-27,' "$CLUSTER_DIR/long.csv")" 50 \
+    "the clock-change day inside it has 50 periods"
+tap_ok "90-day receipt acknowledged" grep -q 'acknowledged' "$CLUSTER_DIR/long.err"
+
 # The previous supplier after the change is denied, with the reason.
 sdx_as CHRL read registers "$MPAN" 2>"$CLUSTER_DIR/prev.err"
 tap_is $? 3 "previous supplier is denied (exit 3)"

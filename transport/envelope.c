@@ -14,6 +14,13 @@ const envelope_limits_t envelope_default_limits = {
     .max_total_items = 65536,
 };
 
+const envelope_limits_t envelope_reply_limits = {
+    .max_depth = 8,
+    .max_container = 8192,
+    .max_string = 1024 * 1024,
+    .max_total_items = 262144,
+};
+
 struct envelope {
     msgpack_unpacked unpacked; /* owns the zone the objects live in */
 };

@@ -28,7 +28,7 @@
 #define STATUS_UNAVAILABLE "unavailable" /* a dependency could not answer */
 #define STATUS_TIMEOUT     "timeout"     /* the agent did not answer in time */
 #define STATUS_STALE       "stale"       /* ts outside the allowed skew */
-#define STATUS_UNSUPPORTED "unsupported" /* unknown type or version */
+#define STATUS_UNSUPPORTED "unsupported" /* unknown request type */
 
 typedef struct {
     size_t max_depth;       /* nesting of maps and arrays */
@@ -39,6 +39,11 @@ typedef struct {
 
 /* Depth 8, 4096 items a container, 256 KiB a string, 65536 objects. */
 extern const envelope_limits_t envelope_default_limits;
+
+/* Wider limits for replies that carry meter data, such as a 93-day profile
+ * of 4464 periods: 8192 items a container, 1 MiB a string, 262144
+ * objects. The frame limit still bounds the whole message. */
+extern const envelope_limits_t envelope_reply_limits;
 
 typedef struct envelope envelope_t;
 
