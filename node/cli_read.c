@@ -340,6 +340,9 @@ int cli_read(const cli_options_t *options)
     if (!options->home)
         return cli_fail(CLI_USAGE, "no node home: give --home DIR or set "
                                    "SDX_HOME");
+    config_t config;
+    if (config_load(options->home, &config, error, sizeof error))
+        return cli_fail(CLI_FAILED, "%s", error);
     bool ranged = strcmp(type, "read.daily") == 0 ||
                   strcmp(type, "read.profile") == 0 ||
                   strcmp(type, "read.events") == 0;

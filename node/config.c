@@ -104,6 +104,7 @@ int config_load(const char *home, config_t *config, char *error,
         return -1;
     }
     char line[1024];
+    char seen[1024] = " "; /* keys read so far, each followed by a space */
     int number = 0;
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, file)) {
@@ -124,8 +125,20 @@ int config_load(const char *home, config_t *config, char *error,
             break;
         }
         *equals = '\0';
-        if (s_apply(config, s_trim(text), s_trim(equals + 1), reason,
-                    sizeof reason)) {
+        char *key = s_trim(text);
+        if (strlen(seen) + strlen(key) + 3 < sizeof seen) {
+            char marked[80];
+            snprintf(marked, sizeof marked, " %s ", key);
+            if (strstr(seen, marked)) {
+                snprintf(error, error_size,
+                         "%s:%d: %s is given again; keep one line for it", path,
+                         number, key);
+                rc = -1;
+                break;
+            }
+            strcat(seen, marked + 1);
+        }
+        if (s_apply(config, key, s_trim(equals + 1), reason, sizeof reason)) {
             snprintf(error, error_size, "%s:%d: %s", path, number, reason);
             rc = -1;
         }

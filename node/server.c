@@ -81,23 +81,69 @@ static void s_audit(node_t *node, const char *requester,
 
 /* Sends the stored reply of an earlier identical request. Returns true when
  * one was found. */
+/* Returns true when the stored reply answered the same request: same
+ * type and supply point and, for ranged reads, the same requested range. */
+static bool s_same_request(const ledger_reply_t *stored,
+                           const meter_request_t *request)
+{
+    char error[256];
+    receipt_t receipt;
+    if (!stored->has_receipt ||
+        receipt_decode(stored->body, stored->body_size, &receipt, error,
+                       sizeof error) ||
+        strcmp(receipt.mpxn, request->mpxn) != 0 ||
+        strcmp(receipt.type, request->header.type) != 0)
+        return false;
+    if (!request->ranged)
+        return true;
+    envelope_t *reply =
+        envelope_decode(stored->reply, stored->reply_size,
+                        &envelope_reply_limits, error, sizeof error);
+    const msgpack_object *served =
+        reply ? mp_map_get(envelope_root(reply), "served") : NULL;
+    const msgpack_object *range = mp_map_get(served, "requested");
+    int64_t from = 0, to = 0;
+    bool same = range && range->type == MSGPACK_OBJECT_ARRAY &&
+                range->via.array.size == 2 &&
+                mp_as_i64(&range->via.array.ptr[0], &from) &&
+                mp_as_i64(&range->via.array.ptr[1], &to) &&
+                from == request->from_ms && to == request->to_ms;
+    envelope_destroy(&reply);
+    return same;
+}
+
+/* Sends the stored reply of an earlier request with the same id, or
+ * rejects the request when that id was used for another request. Returns
+ * true when the request is answered. */
 static bool s_replay(node_t *node, zframe_t *routing, const char *requester,
-                     const envelope_header_t *header)
+                     const meter_request_t *request)
 {
     ledger_reply_t stored = {0};
-    char error[256];
+    char error[256], id[33];
+    const envelope_header_t *header = &request->header;
     int found = ledger_find_reply(node->ledger, node->config.mpid, requester,
                                   header->id, &stored, error, sizeof error);
+    hex_encode(header->id, 16, id);
     if (found < 0)
         log_error("cannot look up earlier replies requester=%s: %s", requester,
                   error);
-    if (found == 1) {
-        char id[33];
+    if (found == 1 && s_same_request(&stored, request)) {
         log_info("repeated request answered with its original reply "
                  "requester=%s id=%s",
-                 requester, hex_encode(header->id, 16, id));
+                 requester, id);
         s_reply_now(node, zframe_dup(routing),
                     zframe_new(stored.reply, stored.reply_size));
+    } else if (found == 1) {
+        char sentence[300];
+        snprintf(sentence, sizeof sentence,
+                 "request id %s was already used for another request; use a "
+                 "new id, or repeat the original request exactly to retry it",
+                 id);
+        log_peer_warning("request id reused for another request "
+                         "requester=%s id=%s",
+                         requester, id);
+        s_reply_error(node, routing, header, STATUS_INVALID, "id_reused",
+                      sentence);
     }
     ledger_reply_clear(&stored);
     return found == 1;
@@ -215,6 +261,10 @@ static void s_handle_meter_request(node_t *node, zframe_t *routing,
         free(served);
         return;
     }
+    if (s_replay(node, routing, requester, &served->request)) {
+        free(served);
+        return;
+    }
     uint8_t cid[16];
     char hex_cid[33];
     s_correlation_id(requester, header->id, hex_cid, cid);
@@ -319,7 +369,7 @@ void server_handle_peer(node_t *node)
         s_reply_error(node, routing, &header, STATUS_STALE, NULL, error);
     } else if (strcmp(header.type, "receipt.ack") == 0)
         s_handle_ack(node, routing, requester, envelope, &header);
-    else if (!s_replay(node, routing, requester, &header))
+    else
         s_handle_meter_request(node, routing, requester, envelope, &header);
     envelope_destroy(&envelope);
     zframe_destroy(&routing);

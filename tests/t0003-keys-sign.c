@@ -48,6 +48,13 @@ static void test_keygen(const char *dir)
        "public key matches the secret");
     signer_destroy(&signer);
 
+    snprintf(path, sizeof path, "%s/node.cert_secret", dir);
+    chmod(path, 0640);
+    snprintf(path, sizeof path, "%s/node.cert", dir);
+    ok(keys_load_cert(path, error, sizeof error) == NULL,
+       "group-readable CURVE secret rejected");
+    ok(strstr(error, "chmod 600") != NULL, "error says what to do: %s", error);
+
     snprintf(path, sizeof path, "%s/node.sign_secret", dir);
     chmod(path, 0644);
     ok(keys_load_signer(path, error, sizeof error) == NULL,

@@ -46,6 +46,11 @@ static void test_config(void)
     ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\nfrobnicate = 1\n", &config,
               error) == -1,
        "unknown key rejected");
+    ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\nmpid = BRVO\n", &config,
+              error) == -1,
+       "repeated key rejected");
+    ok(strstr(error, ":4: mpid is given again") != NULL,
+       "error names the repeated key: %s", error);
     ok(s_load("mpid = ALFA\nbind x\n", &config, error) == -1,
        "line without '=' rejected");
     ok(s_load("mpid = ALFA\n", &config, error) == -1,

@@ -80,6 +80,16 @@ tap_is "$(grep -c ',2013-10-27,' "$CLUSTER_DIR/long.csv")" 50 \
     "the clock-change day inside it has 50 periods"
 tap_ok "90-day receipt acknowledged" grep -q 'acknowledged' "$CLUSTER_DIR/long.err"
 
+# The same id for a different request is rejected, not answered with the
+# first request's data.
+before_alfa=$(receipt_count ALFA)
+sdx_as BRVO read profile "$MPAN" --from 2013-07-20 --to 2013-07-22 \
+    --request-id "$request_id" >/dev/null 2>"$CLUSTER_DIR/reuse.err"
+tap_is $? 4 "a reused id for another range is rejected (exit 4)"
+tap_ok "the error says the id was reused" grep -q 'id_reused' \
+    "$CLUSTER_DIR/reuse.err"
+tap_is "$(receipt_count ALFA)" "$before_alfa" "the rejected reuse is not charged"
+
 # The previous supplier after the change is denied, with the reason.
 sdx_as CHRL read registers "$MPAN" 2>"$CLUSTER_DIR/prev.err"
 tap_is $? 3 "previous supplier is denied (exit 3)"

@@ -102,6 +102,14 @@ zcert_t *keys_load_cert(const char *cert_path, char *error, size_t error_size)
 {
     char secret_path[PATH_MAX];
     snprintf(secret_path, sizeof secret_path, "%s_secret", cert_path);
+    struct stat info;
+    if (stat(secret_path, &info) == 0 && (info.st_mode & 077)) {
+        snprintf(error, error_size,
+                 "CURVE secret key %s is readable by other users (mode "
+                 "%03o); run chmod 600 on it",
+                 secret_path, (unsigned)(info.st_mode & 0777));
+        return NULL;
+    }
     if (access(secret_path, R_OK) != 0) {
         snprintf(error, error_size,
                  "cannot read CURVE secret key file %s: %s; run "
