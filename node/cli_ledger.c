@@ -11,6 +11,7 @@
 #include "json.h"
 #include "keys.h"
 #include "ledger.h"
+#include "receipt.h"
 #include "statement.h"
 
 /* Reads the node's MPID from its configuration. */
@@ -148,6 +149,11 @@ int cli_statement(const cli_options_t *options)
     int64_t from = 0, to = 0;
     if (cli_range(options, true, &from, &to))
         return CLI_USAGE;
+    if (!receipt_mpid_valid(options->counterparty))
+        return cli_fail(CLI_USAGE,
+                        "invalid --counterparty '%s': an MPID is 4 "
+                        "upper-case letters or digits",
+                        options->counterparty);
     const char *role = options->role;
     if (role && strcmp(role, "issued") && strcmp(role, "received"))
         return cli_fail(CLI_USAGE,

@@ -158,6 +158,11 @@ static int s_keygen(const cli_options_t *options)
         return options->help ? CLI_OK : CLI_USAGE;
     }
     const char *name = options->name ? options->name : "node";
+    if (!*name || strchr(name, '/') || name[0] == '.')
+        return cli_fail(CLI_USAGE,
+                        "invalid --name '%s': use a plain file name such as "
+                        "node, without '/' or a leading '.'",
+                        name);
     char error[1024];
     if (keys_generate(options->dir, name, error, sizeof error))
         return cli_fail(CLI_FAILED, "%s", error);
@@ -210,5 +215,10 @@ int main(int argc, char **argv)
         printf("usage: sdx [--home DIR] ledger verify\n");
         return CLI_OK;
     }
+    if (ledger)
+        return cli_fail(CLI_USAGE,
+                        "missing or unknown ledger command '%s'; the only "
+                        "one is: sdx ledger verify",
+                        options.positional_count ? options.positional[0] : "");
     return cli_fail(CLI_USAGE, "unknown command '%s'; see sdx --help", name);
 }

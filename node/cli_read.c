@@ -367,7 +367,8 @@ int cli_read(const cli_options_t *options)
     if (!reply)
         return cli_fail(CLI_FAILED,
                         "no reply from the node in %s within %d ms: is "
-                        "sdx-node running? Retry with --request-id %s",
+                        "sdx-node running, or is the serving node slow? "
+                        "Retry with --request-id %s",
                         options->home, timeout, hex_id);
     int code = s_show(options, type, mpxn, reply, hex_id);
     zframe_destroy(&reply);

@@ -41,11 +41,74 @@ static bool s_valid_mpid(const char *text)
     return true;
 }
 
+/* A numeric setting: its key, allowed range and unit. */
+typedef struct {
+    const char *key;
+    long long minimum;
+    long long maximum;
+    const char *unit;
+} numeric_setting_t;
+
+static const numeric_setting_t s_numeric[] = {
+    {"max-skew-seconds", 1, 86400, "seconds"},
+    {"agent-timeout-ms", 10, 600000, "milliseconds"},
+    {"directory-timeout-ms", 10, 600000, "milliseconds"},
+    {"request-timeout-ms", 10, 600000, "milliseconds"},
+    {"max-frame-bytes", 1024, 64 << 20, "bytes"},
+};
+
+static void s_store_number(config_t *config, size_t index, long long number)
+{
+    switch (index) {
+    case 0:
+        config->max_skew_ms = number * 1000;
+        break;
+    case 1:
+        config->agent_timeout_ms = (int)number;
+        break;
+    case 2:
+        config->directory_timeout_ms = (int)number;
+        break;
+    case 3:
+        config->request_timeout_ms = (int)number;
+        break;
+    default:
+        config->max_frame = (size_t)number;
+        break;
+    }
+}
+
+static int s_apply_number(config_t *config, const char *key, const char *value,
+                          char *reason, size_t reason_size)
+{
+    for (size_t i = 0; i < sizeof s_numeric / sizeof *s_numeric; i++) {
+        const numeric_setting_t *setting = &s_numeric[i];
+        if (strcmp(key, setting->key) != 0)
+            continue;
+        long long number;
+        if (s_set_number(value, setting->minimum, setting->maximum, &number)) {
+            snprintf(reason, reason_size,
+                     "invalid %s '%s': expected a whole number of %s from "
+                     "%lld to %lld",
+                     key, value, setting->unit, setting->minimum,
+                     setting->maximum);
+            return -1;
+        }
+        s_store_number(config, i, number);
+        return 0;
+    }
+    snprintf(reason, reason_size,
+             "unknown key '%s'; the keys are mpid, bind, directory, "
+             "max-skew-seconds, agent-timeout-ms, directory-timeout-ms, "
+             "request-timeout-ms and max-frame-bytes",
+             key);
+    return -1;
+}
+
 /* Applies one key = value setting; returns 0 or -1 with a reason. */
 static int s_apply(config_t *config, const char *key, const char *value,
                    char *reason, size_t reason_size)
 {
-    long long number = 0;
     if (strcmp(key, "mpid") == 0) {
         if (!s_valid_mpid(value)) {
             snprintf(reason, reason_size,
@@ -57,26 +120,8 @@ static int s_apply(config_t *config, const char *key, const char *value,
         snprintf(config->bind, sizeof config->bind, "%s", value);
     else if (strcmp(key, "directory") == 0)
         snprintf(config->directory, sizeof config->directory, "%s", value);
-    else if (strcmp(key, "max-skew-seconds") == 0 &&
-             !s_set_number(value, 1, 86400, &number))
-        config->max_skew_ms = number * 1000;
-    else if (strcmp(key, "agent-timeout-ms") == 0 &&
-             !s_set_number(value, 10, 600000, &number))
-        config->agent_timeout_ms = (int)number;
-    else if (strcmp(key, "directory-timeout-ms") == 0 &&
-             !s_set_number(value, 10, 600000, &number))
-        config->directory_timeout_ms = (int)number;
-    else if (strcmp(key, "request-timeout-ms") == 0 &&
-             !s_set_number(value, 10, 600000, &number))
-        config->request_timeout_ms = (int)number;
-    else if (strcmp(key, "max-frame-bytes") == 0 &&
-             !s_set_number(value, 1024, 64 << 20, &number))
-        config->max_frame = (size_t)number;
-    else {
-        snprintf(reason, reason_size, "unknown key or invalid value: %s = %s",
-                 key, value);
-        return -1;
-    }
+    else
+        return s_apply_number(config, key, value, reason, reason_size);
     return 0;
 }
 

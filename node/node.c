@@ -342,9 +342,11 @@ static void s_actor(zsock_t *pipe, void *args)
         return;
     }
     s_refresh_allow_list(&node, clock_now_ms());
-    log_info("node started mpid=%s endpoint=%s", node.config.mpid,
-             zsock_endpoint(node.server));
-    zstr_sendx(pipe, "READY", zsock_endpoint(node.server), NULL);
+    /* ZMQ_LAST_ENDPOINT has the port the system chose for ":0" or ":*". */
+    char *endpoint = zsock_last_endpoint(node.server);
+    log_info("node started mpid=%s endpoint=%s", node.config.mpid, endpoint);
+    zstr_sendx(pipe, "READY", endpoint, NULL);
+    zstr_free(&endpoint);
     s_run(&node, pipe);
     log_info("node stopping mpid=%s", node.config.mpid);
     s_close(&node);

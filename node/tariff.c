@@ -1,6 +1,8 @@
 /* Bilateral tariff files: parsing, effective-dated prices and folders. */
 #include "tariff.h"
 
+#include "request.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -242,6 +244,12 @@ static int s_parse_price(parser_t *parser, char *text)
         return s_fail(parser,
                       "invalid request type '%s': use lower-case letters, "
                       "digits, '.', '_' or '-', at most 31",
+                      fields[1]);
+    if (!request_type_is_meter(fields[1]))
+        return s_fail(parser,
+                      "unknown request type '%s': use meter.info, "
+                      "read.registers, read.daily, read.profile, read.events "
+                      "or read.supply",
                       fields[1]);
     strcpy(price.type, fields[1]);
     if (clock_parse_iso(fields[2], &price.effective_from) != 0)

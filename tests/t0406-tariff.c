@@ -103,16 +103,18 @@ static void test_hash(void)
 {
     char text[1024];
     char error[512];
-    snprintf(text, sizeof text, "%sprice read.info 2013-01-01 1 0\n", s_header);
+    snprintf(text, sizeof text, "%sprice meter.info 2013-01-01 1 0\n",
+             s_header);
     tariff_t *a = tariff_load(s_write("h1.tariff", text), error, sizeof error);
-    snprintf(text, sizeof text, "%sprice read.info 2013-01-01 1 0\n#\n",
+    snprintf(text, sizeof text, "%sprice meter.info 2013-01-01 1 0\n#\n",
              s_header);
     tariff_t *b = tariff_load(s_write("h2.tariff", text), error, sizeof error);
     ok(a && b, "both load");
     if (!a || !b)
         return;
     uint8_t expected[HASH_SIZE];
-    snprintf(text, sizeof text, "%sprice read.info 2013-01-01 1 0\n", s_header);
+    snprintf(text, sizeof text, "%sprice meter.info 2013-01-01 1 0\n",
+             s_header);
     hash_blake2b(text, strlen(text), expected);
     is_mem(tariff_hash(a), expected, HASH_SIZE, "hash is BLAKE2b of the bytes");
     ok(memcmp(tariff_hash(a), tariff_hash(b), HASH_SIZE) != 0,
@@ -158,6 +160,8 @@ static void test_errors(void)
                    ":6:", "more than 5");
     s_expect_error("bad type", true, "price READ 2013-01-01 1 1\n",
                    ":6:", "'READ'");
+    s_expect_error("unknown type", true, "price read.bogus 2013-01-01 1 1\n",
+                   ":6:", "unknown request type 'read.bogus'");
     s_expect_error("duplicate line", true,
                    "price read.profile 2013-01-01 1 1\n"
                    "price read.profile 2013-01-01 2 2\n",
@@ -173,7 +177,7 @@ static void test_errors(void)
                    ":1:", "'has space'");
     s_expect_error("missing requesting", false,
                    "tariff-id = X\nserving = ALFA\ncurrency = GBP\n"
-                   "price read.info 2013-01-01 1 0\n",
+                   "price meter.info 2013-01-01 1 0\n",
                    "'requesting", NULL);
     s_expect_error("no prices", true, "", "no price lines", NULL);
 
@@ -193,10 +197,10 @@ static void test_set(void)
     const char *files[][2] = {
         {"set/alfa-brvo.tariff",
          "tariff-id = AB\nserving = ALFA\nrequesting = BRVO\ncurrency = "
-         "GBP\nprice read.info 2013-01-01 1 0\n"},
+         "GBP\nprice meter.info 2013-01-01 1 0\n"},
         {"set/alfa-chrl.tariff",
          "tariff-id = AC\nserving = ALFA\nrequesting = CHRL\ncurrency = "
-         "GBP\nprice read.info 2013-01-01 2 0\n"},
+         "GBP\nprice meter.info 2013-01-01 2 0\n"},
         {"set/notes.txt", "not a tariff\n"},
     };
     for (size_t i = 0; i < 3; i++)
