@@ -429,6 +429,11 @@ const char *dir_reply_error(const dir_reply_t *self)
     return self->error;
 }
 
+const uint8_t *dir_reply_signature(const dir_reply_t *self)
+{
+    return self->signature;
+}
+
 const uint8_t *dir_reply_answer(const dir_reply_t *self, size_t *size)
 {
     *size = self->answer_size;

@@ -91,6 +91,10 @@ const char *dir_reply_error(const dir_reply_t *self);
 /* The signed answer bytes (NULL when there are none); the reply owns them. */
 const uint8_t *dir_reply_answer(const dir_reply_t *self, size_t *size);
 
+/* The 64-byte signature of the answer (NULL when there is none); the
+ * reply owns it. */
+const uint8_t *dir_reply_signature(const dir_reply_t *self);
+
 /* Returns true when the reply has an answer and sig is sign_key's
  * signature of it. The dir_reply_read_* functions require this first. */
 bool dir_reply_verify(dir_reply_t *self,

@@ -37,6 +37,9 @@ typedef struct {
 } dir_registration_t;
 
 #define DIR_MAX_REGISTRATIONS 64
+/* Larger than the longest supply point answer: 64 registrations of about
+ * 25 bytes each plus about 250 bytes of other fields. */
+#define DIR_EVIDENCE_MAX 4096
 
 typedef struct {
     char mpxn[DIR_MPXN_SIZE];
@@ -50,6 +53,11 @@ typedef struct {
     int64_t issued_ms;  /* when the directory signed the answer */
     int64_t expires_ms; /* cache it no longer than this */
     uint64_t change;    /* directory change number the answer reflects */
+    /* The signed answer as received, kept as evidence of why a request was
+     * allowed: the answer bytes and the directory's Ed25519 signature. */
+    size_t evidence_size; /* 0 when the answer did not fit */
+    uint8_t evidence[DIR_EVIDENCE_MAX];
+    uint8_t evidence_signature[64];
 } dir_supply_point_t;
 
 typedef struct {

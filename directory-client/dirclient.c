@@ -364,6 +364,14 @@ static dir_status_t s_read_point(dir_reply_t *reply, const char *mpxn,
                  entry->point.mpxn, mpxn);
     else
         status = s_check_expiry(entry->point.expires_ms, error, error_size);
+    size_t answer_size = 0;
+    const uint8_t *answer = dir_reply_answer(reply, &answer_size);
+    if (status == DIR_OK && answer && answer_size <= DIR_EVIDENCE_MAX) {
+        memcpy(entry->point.evidence, answer, answer_size);
+        entry->point.evidence_size = answer_size;
+        memcpy(entry->point.evidence_signature, dir_reply_signature(reply),
+               sizeof entry->point.evidence_signature);
+    }
     if (status != DIR_OK)
         s_entry_destroy((void **)&entry);
     *entry_p = entry;

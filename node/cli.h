@@ -26,6 +26,7 @@ typedef struct {
     const char *request_id;
     const char *dir;
     const char *name;
+    const char *seq;
     int timeout_ms;
     cli_format_t format;
     bool help;
@@ -50,5 +51,6 @@ int cli_read(const cli_options_t *options);
 int cli_receipts(const cli_options_t *options);
 int cli_statement(const cli_options_t *options);
 int cli_ledger_verify(const cli_options_t *options);
+int cli_evidence(const cli_options_t *options);
 
 #endif

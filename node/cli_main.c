@@ -24,6 +24,9 @@ static const char s_usage[] =
     "  statement --counterparty MPID --from T --to T [--role issued|received]\n"
     "                                   counts, units and amounts per type\n"
     "  ledger verify                    check every chain and signature\n"
+    "  evidence --counterparty MPID --seq N\n"
+    "                                   show the signed directory answer\n"
+    "                                   that allowed receipt N to MPID\n"
     "\n"
     "Options:\n"
     "  --home DIR        the node's home folder (default: $SDX_HOME)\n"
@@ -61,12 +64,12 @@ static const char *s_value(int argc, char **argv, int *i)
 static const char **s_string_option(cli_options_t *options, const char *name)
 {
     static const char *const names[] = {
-        "--home", "--from",       "--to",  "--counterparty",
-        "--role", "--request-id", "--dir", "--name"};
-    const char **slots[] = {&options->home, &options->from,
-                            &options->to,   &options->counterparty,
-                            &options->role, &options->request_id,
-                            &options->dir,  &options->name};
+        "--home",       "--from", "--to",   "--counterparty", "--role",
+        "--request-id", "--dir",  "--name", "--seq"};
+    const char **slots[] = {
+        &options->home,         &options->from, &options->to,
+        &options->counterparty, &options->role, &options->request_id,
+        &options->dir,          &options->name, &options->seq};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(name, names[i]) == 0)
             return slots[i];
@@ -208,6 +211,8 @@ int main(int argc, char **argv)
         return cli_receipts(&options);
     if (strcmp(name, "statement") == 0)
         return cli_statement(&options);
+    if (strcmp(name, "evidence") == 0)
+        return cli_evidence(&options);
     if (ledger && options.positional_count == 1 &&
         strcmp(options.positional[0], "verify") == 0)
         return cli_ledger_verify(&options);

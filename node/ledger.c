@@ -39,6 +39,14 @@ static const char *s_schema =
     " id INTEGER PRIMARY KEY, serving TEXT, requesting TEXT,"
     " body BLOB NOT NULL, sig BLOB, reason TEXT NOT NULL,"
     " stored_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS evidence ("
+    " serving TEXT NOT NULL, requesting TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " answer BLOB NOT NULL, sig BLOB NOT NULL,"
+    " PRIMARY KEY (serving, requesting, seq));"
+    "CREATE TRIGGER IF NOT EXISTS evidence_no_update BEFORE UPDATE ON evidence"
+    " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS evidence_no_delete BEFORE DELETE ON evidence"
+    " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS receipts_no_update BEFORE UPDATE ON receipts"
     " BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts"
@@ -160,7 +168,7 @@ static int s_create_schema(ledger_t *self, char *error, size_t error_size)
                  self->path, version, LEDGER_SCHEMA_VERSION);
         return -1;
     }
-    char sql[4096];
+    char sql[8192];
     snprintf(sql, sizeof sql,
              "BEGIN IMMEDIATE; %s PRAGMA user_version = %d;"
              " COMMIT;",

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "hex.h"
+#include "ledger_evidence.h"
 #include "log.h"
 #include "message.h"
 #include "permission.h"
@@ -25,6 +26,7 @@ typedef struct {
     char meter_id[64];
     char head_end[32];
     int64_t received_ms;
+    dir_supply_point_t supply_point; /* the signed answer that allowed it */
 } served_t;
 
 static void s_served_destroy(void **item)
@@ -202,6 +204,7 @@ static bool s_permit(node_t *node, zframe_t *routing, const char *requester,
     }
     s_audit(node, requester, request, true, "allowed",
             served->permission.message);
+    served->supply_point = supply_point;
     snprintf(served->meter_id, sizeof served->meter_id, "%s",
              supply_point.meter_id);
     snprintf(served->head_end, sizeof served->head_end, "%s",
@@ -463,6 +466,24 @@ static int s_build_receipt(node_t *node, const served_t *served, uint64_t units,
     return 0;
 }
 
+/* Stores the signed directory answer that allowed the request beside its
+ * receipt. An answer too large to keep is logged, and the receipt stands. */
+static int s_store_evidence(node_t *node, const served_t *served,
+                            const receipt_t *receipt, char *error,
+                            size_t error_size)
+{
+    const dir_supply_point_t *point = &served->supply_point;
+    if (point->evidence_size == 0) {
+        log_warning("no directory answer kept as evidence mpxn=%s seq=%" PRIu64,
+                    receipt->mpxn, receipt->seq);
+        return 0;
+    }
+    return ledger_store_evidence(node->ledger, receipt->serving,
+                                 receipt->requesting, receipt->seq,
+                                 point->evidence, point->evidence_size,
+                                 point->evidence_signature, error, error_size);
+}
+
 /* Builds, signs and stores the receipt, then queues the reply for after the
  * commit. Returns -1 when nothing was stored. */
 static int s_receipt_and_reply(node_t *node, const served_t *served,
@@ -486,7 +507,8 @@ static int s_receipt_and_reply(node_t *node, const served_t *served,
                               error, sizeof error) ||
         ledger_store_reply(node->ledger, receipt.serving, receipt.requesting,
                            receipt.request_id, zframe_data(frame),
-                           zframe_size(frame), error, sizeof error))
+                           zframe_size(frame), error, sizeof error) ||
+        s_store_evidence(node, served, &receipt, error, sizeof error))
         goto cleanup;
     zmsg_t *msg = zmsg_new();
     zmsg_append(msg, &(zframe_t *){zframe_dup(served->routing)});

@@ -151,6 +151,18 @@ cluster_start ALFA-agent2 "$SDX_BIN/sdx-agent-sim" run \
 sdx_as BRVO read registers "$MPAN" >/dev/null
 tap_is $? 0 "service resumes when an agent returns"
 
+# The serving node keeps the signed directory answer behind each receipt.
+sdx_as ALFA evidence --counterparty BRVO --seq 2 >"$CLUSTER_DIR/evidence.txt"
+tap_is $? 0 "evidence of receipt 2 verifies"
+tap_ok "evidence signature is valid" grep -q 'directory signature: valid' \
+    "$CLUSTER_DIR/evidence.txt"
+tap_ok "evidence shows the registration that allowed it" \
+    grep -q 'registered BRVO from 2013-07-14T23:00:00Z' "$CLUSTER_DIR/evidence.txt"
+tap_ok "evidence repeats the decision" grep -q 'decision at the served time: allowed' \
+    "$CLUSTER_DIR/evidence.txt"
+sdx_as ALFA evidence --counterparty BRVO --seq 999 2>/dev/null
+tap_is $? 4 "evidence of a missing receipt is not found (exit 4)"
+
 tap_ok "ALFA's ledger verifies" quiet sdx_as ALFA ledger verify
 tap_ok "BRVO's ledger verifies" quiet sdx_as BRVO ledger verify
 
