@@ -334,9 +334,7 @@ static int64_t s_phase(run_t *run, long total, bool timed)
         for (long w = 0; w < run->options->window && run->sent < total; w++)
             s_send(run, run->sockets[c]);
     while (run->completed < run->sent) {
-        zsock_t *which =
-            zpoller_wait(run->poller, (int)run->options->timeout_ms);
-        if (!which) {
+        if (!zpoller_wait(run->poller, (int)run->options->timeout_ms)) {
             long lost = run->sent - run->completed + (total - run->sent);
             fprintf(stderr,
                     "e2e: no reply within %ld ms; %ld of %ld requests "

@@ -14,6 +14,8 @@
  *                                acknowledgement that it sends as a second
  *                                message, which the server verifies
  *
+ * Before both it times Ed25519 sign and verify alone (floor_ed25519).
+ *
  * Latency is from sending a request to having verified its reply (and, in
  * the second figure, signed and sent the acknowledgement). Throughput in
  * the second figure counts until the server has verified every
@@ -51,6 +53,8 @@ static const char s_usage[] =
     "sign and verify per reply, then with a signed acknowledgement as well,\n"
     "and prints for each one line\n"
     "  NAME rps=R p50_us=A p99_us=B requests=N seconds=S\n"
+    "after a line with the cost of one Ed25519 sign and verify alone\n"
+    "  floor_ed25519 sign_us=S verify_us=V bytes=N rounds=N\n"
     "  --clients           DEALER sockets (4)\n"
     "  --window            requests in flight on each socket (16)\n"
     "  --requests          timed requests of each figure (20000)\n"
@@ -331,7 +335,8 @@ static void s_client_receive(client_t *client, zsock_t *socket)
     const uint8_t *data = zframe_data(frame);
     size_t size = zframe_size(frame);
     uint64_t seq = size >= BODY_OFFSET ? s_get_seq(data) : UINT64_MAX;
-    if (data[0] != KIND_REPLY || seq >= (uint64_t)client->sent) {
+    if (size < BODY_OFFSET || data[0] != KIND_REPLY ||
+        seq >= (uint64_t)client->sent) {
         client->bad_signatures++;
         zframe_destroy(&frame);
         return;
@@ -378,8 +383,8 @@ static long s_client_count_acks(client_t *client, long *rejected)
     for (long c = 0; c < client->options->clients; c++)
         zsock_send(client->sockets[c], "b", ask, sizeof ask);
     for (long answers = 0; answers < client->options->clients; answers++) {
-        zsock_t *which = zpoller_wait(client->poller, 10000);
-        zframe_t *frame = which ? zframe_recv(which) : NULL;
+        zsock_t *ready = zpoller_wait(client->poller, 10000);
+        zframe_t *frame = ready ? zframe_recv(ready) : NULL;
         if (!frame)
             return -1;
         uint64_t count = 0, bad = 0;
@@ -389,7 +394,8 @@ static long s_client_count_acks(client_t *client, long *rejected)
         }
         if ((long)count > verified)
             verified = (long)count;
-        *rejected = (long)bad;
+        if ((long)bad > *rejected)
+            *rejected = (long)bad;
         zframe_destroy(&frame);
     }
     return verified;
@@ -409,8 +415,7 @@ static int64_t s_client_phase(client_t *client, long total, bool with_ack)
              w++)
             s_client_send_request(client, client->sockets[c]);
     while (client->completed < total) {
-        zsock_t *which = zpoller_wait(client->poller, 10000);
-        if (!which) {
+        if (!zpoller_wait(client->poller, 10000)) {
             fprintf(stderr,
                     "floor: no reply within 10 s; %ld of %ld "
                     "requests unanswered\n",
@@ -508,6 +513,34 @@ static int s_read_endpoint(int fd, char *endpoint, size_t size)
     return -1;
 }
 
+/* Times Ed25519 sign and verify of a signed part of the reply's size on
+ * one thread, and prints "floor_ed25519 sign_us=S verify_us=V". */
+static int s_time_ed25519(const options_t *options, const keys_t *keys)
+{
+    uint8_t body[MAX_FRAME], signature[SIGN_SIGNATURE_SIZE];
+    size_t size = (size_t)options->signed_bytes;
+    long rounds = options->requests < 5000 ? options->requests : 5000;
+    long valid = 0;
+    randombytes_buf(body, size);
+    int64_t start = bench_now_ns();
+    for (long i = 0; i < rounds; i++) {
+        memcpy(body, &i, sizeof i);
+        signer_sign(keys->server_signer, SIGN_DOMAIN_RECEIPT, body, size,
+                    signature);
+    }
+    int64_t signed_at = bench_now_ns();
+    for (long i = 0; i < rounds; i++)
+        valid += sign_verify(signer_public_key(keys->server_signer),
+                             SIGN_DOMAIN_RECEIPT, body, size, signature);
+    int64_t verified_at = bench_now_ns();
+    printf("floor_ed25519 sign_us=%.1f verify_us=%.1f bytes=%zu rounds=%ld\n",
+           (double)(signed_at - start) / 1e3 / (double)rounds,
+           (double)(verified_at - signed_at) / 1e3 / (double)rounds, size,
+           rounds);
+    fflush(stdout);
+    return valid == rounds ? 0 : -1;
+}
+
 /* Stops the server process: SIGTERM, then SIGKILL after 5 s. */
 static void s_stop_server(pid_t server)
 {
@@ -553,8 +586,11 @@ int main(int argc, char **argv)
     if (s_parse_options(argc, argv, &options))
         return 2;
     int ready[2];
-    if (s_make_keys(&keys) || pipe(ready) != 0) {
-        fprintf(stderr, "floor: failed to create keys or a pipe\n");
+    if (s_make_keys(&keys) || s_time_ed25519(&options, &keys) ||
+        pipe(ready) != 0) {
+        fprintf(stderr,
+                "floor: failed to create keys or a pipe, or a signature "
+                "did not verify\n");
         return 1;
     }
     /* Fork before any ZeroMQ context exists, so each process has its own

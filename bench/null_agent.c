@@ -2,9 +2,9 @@
  * head-end type "sim" from memory, with no database, so that a benchmark
  * can measure the node without the cost of the sim agent's queries.
  *
- * The replies have the shape the sim agent gives (one import register
- * with its read time; a connected supply) but fixed values, so this agent
- * is only for measuring and never for reading real meters.
+ * The replies have the shape of the sim agent's replies: one import
+ * register with its read time, or a connected supply. Their values are
+ * fixed, so this agent is only for measuring, never for real meters.
  */
 #include <czmq.h>
 #include <string.h>

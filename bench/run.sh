@@ -97,6 +97,12 @@ echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "nproc=$(nproc)"
 echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "kernel=$(uname -r)"
+echo "memory_mb=$(awk '/^MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
+libraries=""
+for library in libzmq libczmq libsodium sqlite3; do
+    libraries+=" $library-$(pkg-config --modversion $library 2>/dev/null)"
+done
+echo "libraries=${libraries# }"
 echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mode=$mode clients=$CLIENTS window=$WINDOW"
 
