@@ -65,8 +65,12 @@ static int s_prepare_all(sim_store_t *self)
                      "FROM meters WHERE mpxn = ?1",
                      &self->find_meter) ||
            s_prepare(self,
-                     "SELECT MIN(start_ms), MAX(start_ms) FROM readings "
-                     "WHERE mpxn = ?1",
+                     /* Two subqueries, because sqlite answers a single
+                      * MIN or MAX from the index but scans the meter's
+                      * rows for both in one SELECT. */
+                     "SELECT (SELECT MIN(start_ms) FROM readings WHERE "
+                     "mpxn = ?1), (SELECT MAX(start_ms) FROM readings "
+                     "WHERE mpxn = ?1)",
                      &self->span) ||
            s_prepare(self,
                      "SELECT COALESCE(SUM(wh), 0) FROM readings "
