@@ -239,3 +239,18 @@ int canon_read_end(canon_reader_t *reader)
                       s_left(reader));
     return 0;
 }
+
+int canon_read_bin_ref(canon_reader_t *reader, const char *field,
+                       const uint8_t **data, size_t *size, size_t max_size)
+{
+    size_t length;
+    if (s_read_bytes_header(reader, field, true, &length) != 0)
+        return -1;
+    if (length > max_size)
+        return s_fail(reader, "field '%s' is %zu bytes, longer than %zu", field,
+                      length, max_size);
+    *data = reader->data + reader->offset;
+    *size = length;
+    reader->offset += length;
+    return 0;
+}

@@ -68,6 +68,12 @@ int canon_read_str(canon_reader_t *reader, const char *field, char *out,
 int canon_read_bin(canon_reader_t *reader, const char *field, uint8_t *out,
                    size_t size) __attribute__((warn_unused_result));
 
+/* Reads a bin of at most max_size bytes without copying it: *data points
+ * into the reader's buffer and *size is its length. */
+int canon_read_bin_ref(canon_reader_t *reader, const char *field,
+                       const uint8_t **data, size_t *size, size_t max_size)
+    __attribute__((warn_unused_result));
+
 /* Returns 0 when every byte has been read, else -1 naming the count of
  * trailing bytes. */
 int canon_read_end(canon_reader_t *reader) __attribute__((warn_unused_result));

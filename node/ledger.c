@@ -846,3 +846,35 @@ cleanup:
     free(row);
     return result;
 }
+
+int ledger_find_dispute(ledger_t *self, const char *serving,
+                        const char *requesting, const uint8_t *body,
+                        size_t size, char *reason, size_t reason_size,
+                        char *error, size_t error_size)
+{
+    assert(self);
+    assert(serving);
+    assert(requesting);
+    assert(body || size == 0);
+    static const char *sql =
+        "SELECT reason FROM disputes WHERE serving = ?1 AND requesting = ?2"
+        " AND body = ?3 ORDER BY id LIMIT 1";
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return ledger_db_error(self, error, error_size, "finding a dispute");
+    sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 3, body ? (const void *)body : "", size,
+                        SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int result = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_text(stmt, 0);
+        snprintf(reason, reason_size, "%s", text ? (const char *)text : "");
+        result = 1;
+    } else if (rc != SQLITE_DONE) {
+        result = ledger_db_error(self, error, error_size, "finding a dispute");
+    }
+    sqlite3_finalize(stmt);
+    return result;
+}

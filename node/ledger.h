@@ -213,4 +213,13 @@ int ledger_verify(ledger_t *self, ledger_key_fn lookup, void *arg,
                   ledger_verify_result_t *result, char *error,
                   size_t error_size) __attribute__((warn_unused_result));
 
+/* Finds a recorded dispute of serving->requesting whose receipt body is
+ * exactly body. Returns 1 and writes the dispute's reason, 0 when there is
+ * none, or -1. */
+int ledger_find_dispute(ledger_t *self, const char *serving,
+                        const char *requesting, const uint8_t *body,
+                        size_t size, char *reason, size_t reason_size,
+                        char *error, size_t error_size)
+    __attribute__((warn_unused_result));
+
 #endif

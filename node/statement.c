@@ -2,11 +2,13 @@
 #include "statement.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "csv.h"
 #include "hex.h"
 
 /* Collects rows into the statement; error is set when a sum overflows. */
@@ -22,14 +24,14 @@ static int s_type_order(const void *a, const void *b)
                   ((const statement_line_t *)b)->type);
 }
 
-static statement_line_t *s_line_for(collector_t *collector, const char *type)
+static statement_line_t *s_line_for(statement_t *s, const char *type,
+                                    char *error, size_t error_size)
 {
-    statement_t *s = collector->statement;
     for (size_t i = 0; i < s->line_count; i++)
         if (strcmp(s->lines[i].type, type) == 0)
             return &s->lines[i];
     if (s->line_count == STATEMENT_MAX_TYPES) {
-        snprintf(collector->error, collector->error_size,
+        snprintf(error, error_size,
                  "statement has more than %d request types; type '%s' does "
                  "not fit",
                  STATEMENT_MAX_TYPES, type);
@@ -53,33 +55,62 @@ static int s_add(statement_line_t *line, const receipt_t *receipt,
     return 0;
 }
 
-static void s_track_seq(statement_t *s, const ledger_row_t *row)
+static void s_track_seq(statement_t *s, const receipt_t *receipt,
+                        const uint8_t hash[HASH_SIZE])
 {
-    uint64_t seq = row->receipt.seq;
+    uint64_t seq = receipt->seq;
     if (s->first_seq == 0 || seq < s->first_seq)
         s->first_seq = seq;
     if (seq > s->last_seq) {
         s->last_seq = seq;
-        memcpy(s->head_hash, row->hash, HASH_SIZE);
+        memcpy(s->head_hash, hash, HASH_SIZE);
     }
+}
+
+void statement_init(statement_t *s, const char *serving, const char *requesting,
+                    int64_t from_ms, int64_t to_ms)
+{
+    assert(s);
+    assert(serving);
+    assert(requesting);
+    memset(s, 0, sizeof *s);
+    snprintf(s->serving, sizeof s->serving, "%s", serving);
+    snprintf(s->requesting, sizeof s->requesting, "%s", requesting);
+    snprintf(s->currency, sizeof s->currency, "GBP");
+    snprintf(s->total.type, sizeof s->total.type, "total");
+    s->from_ms = from_ms;
+    s->to_ms = to_ms;
+}
+
+int statement_add(statement_t *s, const receipt_t *receipt,
+                  const uint8_t hash[HASH_SIZE], bool acknowledged, char *error,
+                  size_t error_size)
+{
+    statement_line_t *line = s_line_for(s, receipt->type, error, error_size);
+    if (!line)
+        return -1;
+    if (s_add(line, receipt, acknowledged) != 0 ||
+        s_add(&s->total, receipt, acknowledged) != 0) {
+        snprintf(error, error_size,
+                 "statement totals overflow at %s->%s seq %llu", s->serving,
+                 s->requesting, (unsigned long long)receipt->seq);
+        return -1;
+    }
+    s_track_seq(s, receipt, hash);
+    return 0;
+}
+
+void statement_finish(statement_t *s)
+{
+    qsort(s->lines, s->line_count, sizeof s->lines[0], s_type_order);
 }
 
 static int s_collect(const ledger_row_t *row, void *arg)
 {
     collector_t *collector = arg;
-    statement_t *s = collector->statement;
-    statement_line_t *line = s_line_for(collector, row->receipt.type);
-    if (!line)
-        return -1;
-    if (s_add(line, &row->receipt, row->acknowledged) != 0 ||
-        s_add(&s->total, &row->receipt, row->acknowledged) != 0) {
-        snprintf(collector->error, collector->error_size,
-                 "statement totals overflow at %s->%s seq %llu", s->serving,
-                 s->requesting, (unsigned long long)row->receipt.seq);
-        return -1;
-    }
-    s_track_seq(s, row);
-    return 0;
+    return statement_add(collector->statement, &row->receipt, row->hash,
+                         row->acknowledged, collector->error,
+                         collector->error_size);
 }
 
 int statement_compute(ledger_t *ledger, const char *serving,
@@ -87,16 +118,8 @@ int statement_compute(ledger_t *ledger, const char *serving,
                       statement_t *out, char *error, size_t error_size)
 {
     assert(ledger);
-    assert(serving);
-    assert(requesting);
     assert(out);
-    memset(out, 0, sizeof *out);
-    snprintf(out->serving, sizeof out->serving, "%s", serving);
-    snprintf(out->requesting, sizeof out->requesting, "%s", requesting);
-    snprintf(out->currency, sizeof out->currency, "GBP");
-    snprintf(out->total.type, sizeof out->total.type, "total");
-    out->from_ms = from_ms;
-    out->to_ms = to_ms;
+    statement_init(out, serving, requesting, from_ms, to_ms);
     if (from_ms >= to_ms)
         return 0;
 
@@ -109,7 +132,25 @@ int statement_compute(ledger_t *ledger, const char *serving,
     if (ledger_foreach_receipt(ledger, &filter, s_collect, &collector, error,
                                error_size) != 0)
         return -1;
-    qsort(out->lines, out->line_count, sizeof out->lines[0], s_type_order);
+    statement_finish(out);
+    return 0;
+}
+
+int statement_parse_period(const char *text, int64_t *from_ms, int64_t *to_ms)
+{
+    assert(text);
+    int year = 0, month = 0;
+    bool digits = strlen(text) == 7 && text[4] == '-';
+    for (size_t i = 0; digits && i < 7; i++)
+        digits = i == 4 || isdigit((unsigned char)text[i]);
+    if (!digits || sscanf(text, "%4d-%2d", &year, &month) != 2 || year < 1970 ||
+        month < 1 || month > 12)
+        return -1;
+    const int64_t day_ms = 86400000;
+    int next_year = month == 12 ? year + 1 : year;
+    int next_month = month == 12 ? 1 : month + 1;
+    *from_ms = clock_days_from_civil(year, month, 1) * day_ms;
+    *to_ms = clock_days_from_civil(next_year, next_month, 1) * day_ms;
     return 0;
 }
 
@@ -207,23 +248,6 @@ void statement_write_json(const statement_t *s, FILE *out)
             hex_encode(s->head_hash, HASH_SIZE, head));
 }
 
-/* Writes one CSV field, quoted when it contains a comma, quote or line
- * break (RFC 4180). */
-static void s_csv_field(FILE *out, const char *text)
-{
-    if (strpbrk(text, ",\"\r\n") == NULL) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *c = text; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(*c, out);
-    }
-    fputc('"', out);
-}
-
 static void s_csv_row(FILE *out, const statement_t *s,
                       const statement_line_t *line)
 {
@@ -234,10 +258,10 @@ static void s_csv_row(FILE *out, const statement_t *s,
                               clock_format_iso(s->from_ms, from),
                               clock_format_iso(s->to_ms, to), s->currency};
     for (size_t i = 0; i < 5; i++) {
-        s_csv_field(out, context[i]);
+        csv_write_field(out, context[i]);
         fputc(',', out);
     }
-    s_csv_field(out, line->type);
+    csv_write_field(out, line->type);
     fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 "\r\n",
             line->count, line->units, line->amount,
             statement_format_amount(line->amount, amount),

@@ -48,6 +48,27 @@ int statement_compute(ledger_t *ledger, const char *serving,
                       statement_t *out, char *error, size_t error_size)
     __attribute__((warn_unused_result));
 
+/* Starts an empty statement of serving->requesting for [from_ms, to_ms),
+ * in GBP. */
+void statement_init(statement_t *statement, const char *serving,
+                    const char *requesting, int64_t from_ms, int64_t to_ms);
+
+/* Adds one receipt, whose receipt hash is hash, to its type's line and the
+ * totals. Returns 0, or -1 with a sentence in error (more than
+ * STATEMENT_MAX_TYPES types, or a sum that overflows uint64_t). */
+int statement_add(statement_t *statement, const receipt_t *receipt,
+                  const uint8_t hash[HASH_SIZE], bool acknowledged, char *error,
+                  size_t error_size) __attribute__((warn_unused_result));
+
+/* Sorts the lines by type, after the last statement_add. */
+void statement_finish(statement_t *statement);
+
+/* Parses a calendar month "YYYY-MM" (UTC) into [its first day 00:00Z, the
+ * next month's first day 00:00Z). Returns 0, or -1 when text is not such a
+ * month from 1970 on. */
+int statement_parse_period(const char *text, int64_t *from_ms, int64_t *to_ms)
+    __attribute__((warn_unused_result));
+
 /* Writes micro-units as currency units with 6 decimals ("12.345678") into
  * text, which must hold 28 bytes. Returns text. */
 char *statement_format_amount(uint64_t micro, char text[28]);

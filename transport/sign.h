@@ -17,10 +17,12 @@
 #define HASH_SIZE           32
 
 /* Domain prefixes, each signed with its terminating NUL. */
-#define SIGN_DOMAIN_RECEIPT   "sdx/v1/receipt"
-#define SIGN_DOMAIN_ACK       "sdx/v1/ack"
-#define SIGN_DOMAIN_DIRECTORY "sdx/v1/directory-answer"
-#define SIGN_DOMAIN_STATEMENT "sdx/v1/statement"
+#define SIGN_DOMAIN_RECEIPT    "sdx/v1/receipt"
+#define SIGN_DOMAIN_ACK        "sdx/v1/ack"
+#define SIGN_DOMAIN_DIRECTORY  "sdx/v1/directory-answer"
+#define SIGN_DOMAIN_STATEMENT  "sdx/v1/statement"
+#define SIGN_DOMAIN_ACCEPTANCE "sdx/v1/statement-acceptance"
+#define SIGN_DOMAIN_CHECKPOINT "sdx/v1/checkpoint"
 
 /* An Ed25519 key pair whose secret half lives in sodium_malloc memory. */
 typedef struct signer signer_t;
