@@ -18,6 +18,16 @@ void dir_request_pack(msgpack_sbuffer *out, const char *type,
         mp_pack_kv_str(&pk, param_key, param_value);
 }
 
+void dir_request_pack_changes(msgpack_sbuffer *out,
+                              const uint8_t id[ENVELOPE_ID_SIZE], int64_t ts,
+                              uint64_t since)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    envelope_pack_header(&pk, 5, DIR_TYPE_CHANGES, id, ts);
+    mp_pack_kv_u64(&pk, "since", since);
+}
+
 bool dir_mpid_is_valid(const char *text)
 {
     if (strlen(text) != DIR_MPID_SIZE - 1)
@@ -38,10 +48,13 @@ static dir_request_result_t s_read_kind(dir_request_t *request, char *error,
         request->kind = DIR_REQUEST_SUPPLIER;
     else if (strcmp(type, DIR_TYPE_SUPPLIERS) == 0)
         request->kind = DIR_REQUEST_SUPPLIERS;
+    else if (strcmp(type, DIR_TYPE_CHANGES) == 0)
+        request->kind = DIR_REQUEST_CHANGES;
     else {
         snprintf(error, error_size,
                  "unknown request type '%s': use " DIR_TYPE_LOOKUP
-                 ", " DIR_TYPE_SUPPLIER " or " DIR_TYPE_SUPPLIERS,
+                 ", " DIR_TYPE_SUPPLIER ", " DIR_TYPE_SUPPLIERS
+                 " or " DIR_TYPE_CHANGES,
                  type);
         return DIR_REQUEST_UNSUPPORTED;
     }
@@ -100,6 +113,9 @@ static dir_request_result_t s_read_fields(const envelope_t *envelope,
         return s_read_mpxn(root, request, error, error_size);
     if (request->kind == DIR_REQUEST_SUPPLIER)
         return s_read_mpid(root, request, error, error_size);
+    if (request->kind == DIR_REQUEST_CHANGES &&
+        mp_get_u64(root, "since", &request->since, error, error_size) != 0)
+        return DIR_REQUEST_INVALID;
     return DIR_REQUEST_VALID;
 }
 

@@ -1,6 +1,7 @@
 /* Requests a node sends to the central lookup (sdx-directory), as msgpack
  * envelopes: {"v":1,"type":T,"id":bin16,"ts":ms} plus "mpxn" for
- * dir.lookup or "mpid" for dir.supplier; dir.suppliers has no parameter.
+ * dir.lookup, "mpid" for dir.supplier or "since" (a change number) for
+ * dir.changes; dir.suppliers has no parameter.
  */
 #ifndef SDX_DIR_REQUEST_H
 #define SDX_DIR_REQUEST_H
@@ -16,11 +17,13 @@
 #define DIR_TYPE_LOOKUP    "dir.lookup"
 #define DIR_TYPE_SUPPLIER  "dir.supplier"
 #define DIR_TYPE_SUPPLIERS "dir.suppliers"
+#define DIR_TYPE_CHANGES   "dir.changes"
 
 typedef enum {
     DIR_REQUEST_LOOKUP = 0, /* one supply point by mpxn */
     DIR_REQUEST_SUPPLIER,   /* one supplier by MPID */
-    DIR_REQUEST_SUPPLIERS   /* every supplier */
+    DIR_REQUEST_SUPPLIERS,  /* every supplier */
+    DIR_REQUEST_CHANGES     /* the change log after a number */
 } dir_request_kind_t;
 
 typedef struct {
@@ -28,6 +31,7 @@ typedef struct {
     envelope_header_t header;
     char mpxn[DIR_MPXN_SIZE]; /* dir.lookup only */
     char mpid[DIR_MPID_SIZE]; /* dir.supplier only */
+    uint64_t since;           /* dir.changes only */
 } dir_request_t;
 
 /* How dir_request_decode ended. */
@@ -43,6 +47,11 @@ typedef enum {
 void dir_request_pack(msgpack_sbuffer *out, const char *type,
                       const uint8_t id[ENVELOPE_ID_SIZE], int64_t ts,
                       const char *param_key, const char *param_value);
+
+/* Packs a dir.changes request for the changes after since. */
+void dir_request_pack_changes(msgpack_sbuffer *out,
+                              const uint8_t id[ENVELOPE_ID_SIZE], int64_t ts,
+                              uint64_t since);
 
 /* Decodes a request. On any result other than DIR_REQUEST_VALID, error
  * gets a sentence naming the bad key or value, and *has_id tells whether

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "curve.h"
 #include "dir_answer.h"
+#include "dir_changes.h"
 #include "dir_request.h"
 #include "envelope.h"
 #include "log.h"
@@ -98,6 +99,23 @@ void dirclient_flush(dirclient_t *self)
     zhashx_purge(self->cache);
 }
 
+void dirclient_forget(dirclient_t *self, const char *mpxn)
+{
+    char key[8 + DIR_MPXN_SIZE];
+    snprintf(key, sizeof key, "lookup/%s", mpxn);
+    zhashx_delete(self->cache, key);
+}
+
+void dirclient_forget_supplier(dirclient_t *self, const char *mpid)
+{
+    if (mpid) {
+        char key[16];
+        snprintf(key, sizeof key, "supplier/%s", mpid);
+        zhashx_delete(self->cache, key);
+    }
+    zhashx_delete(self->cache, "suppliers");
+}
+
 const char *dir_status_name(dir_status_t status)
 {
     switch (status) {
@@ -172,13 +190,25 @@ static int s_connect(dirclient_t *self, char *error, size_t error_size)
     return self->socket ? 0 : -1;
 }
 
-static int s_send_request(dirclient_t *self, const char *type,
-                          const uint8_t id[ENVELOPE_ID_SIZE],
-                          const char *param_key, const char *param_value)
+/* One request: its type and parameter, a string (param_key "mpxn" or
+ * "mpid", or NULL for none) or, for dir.changes, a change number. */
+typedef struct {
+    const char *type;
+    const char *param_key;
+    const char *param_value;
+    uint64_t since;
+} s_request_t;
+
+static int s_send_request(dirclient_t *self, const s_request_t *request,
+                          const uint8_t id[ENVELOPE_ID_SIZE])
 {
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init(&buffer);
-    dir_request_pack(&buffer, type, id, clock_now_ms(), param_key, param_value);
+    if (strcmp(request->type, DIR_TYPE_CHANGES) == 0)
+        dir_request_pack_changes(&buffer, id, clock_now_ms(), request->since);
+    else
+        dir_request_pack(&buffer, request->type, id, clock_now_ms(),
+                         request->param_key, request->param_value);
     zframe_t *frame = zframe_new(buffer.data, buffer.size);
     msgpack_sbuffer_destroy(&buffer);
     if (!frame)
@@ -241,8 +271,7 @@ static dir_reply_t *s_await_reply(dirclient_t *self,
 
 /* Sends one request and waits for its reply. Returns NULL with a sentence
  * in error when there is none within the timeout. */
-static dir_reply_t *s_exchange(dirclient_t *self, const char *type,
-                               const char *param_key, const char *param_value,
+static dir_reply_t *s_exchange(dirclient_t *self, const s_request_t *request,
                                char *error, size_t error_size)
 {
     if (s_connect(self, error, error_size) != 0) {
@@ -253,7 +282,7 @@ static dir_reply_t *s_exchange(dirclient_t *self, const char *type,
     uint8_t id[ENVELOPE_ID_SIZE];
     envelope_new_id(id);
     dir_reply_t *reply = NULL;
-    if (s_send_request(self, type, id, param_key, param_value) == 0)
+    if (s_send_request(self, request, id) == 0)
         reply = s_await_reply(self, id);
     if (!reply) {
         /* A new socket next time, so that the late reply to this request
@@ -264,7 +293,7 @@ static dir_reply_t *s_exchange(dirclient_t *self, const char *type,
                  self->timeout_ms);
         log_warning("directory request timed out type=%s endpoint=%s "
                     "timeout_ms=%d",
-                    type, self->endpoint, self->timeout_ms);
+                    request->type, self->endpoint, self->timeout_ms);
     }
     return reply;
 }
@@ -304,17 +333,15 @@ static dir_status_t s_check_reply(dirclient_t *self, dir_reply_t *reply,
 }
 
 /* Runs one request to a checked reply, or returns why there is none. */
-static dir_status_t s_query(dirclient_t *self, const char *type,
-                            const char *param_key, const char *param_value,
+static dir_status_t s_query(dirclient_t *self, const s_request_t *request,
                             dir_reply_t **reply_p, char *error,
                             size_t error_size)
 {
-    *reply_p =
-        s_exchange(self, type, param_key, param_value, error, error_size);
+    *reply_p = s_exchange(self, request, error, error_size);
     if (!*reply_p)
         return DIR_UNAVAILABLE;
     dir_status_t status =
-        s_check_reply(self, *reply_p, type, error, error_size);
+        s_check_reply(self, *reply_p, request->type, error, error_size);
     if (status != DIR_OK)
         dir_reply_destroy(reply_p);
     return status;
@@ -394,7 +421,8 @@ dir_status_t dirclient_supply_point(dirclient_t *self, const char *mpxn,
 
     dir_reply_t *reply;
     dir_status_t status =
-        s_query(self, DIR_TYPE_LOOKUP, "mpxn", mpxn, &reply, error, error_size);
+        s_query(self, &(s_request_t){DIR_TYPE_LOOKUP, "mpxn", mpxn, 0}, &reply,
+                error, error_size);
     if (status != DIR_OK)
         return status;
     s_entry_t *entry;
@@ -451,8 +479,9 @@ dir_status_t dirclient_supplier(dirclient_t *self, const char *mpid,
     }
 
     dir_reply_t *reply;
-    dir_status_t status = s_query(self, DIR_TYPE_SUPPLIER, "mpid", mpid, &reply,
-                                  error, error_size);
+    dir_status_t status =
+        s_query(self, &(s_request_t){DIR_TYPE_SUPPLIER, "mpid", mpid, 0},
+                &reply, error, error_size);
     if (status != DIR_OK)
         return status;
     s_entry_t *entry;
@@ -529,8 +558,9 @@ dir_status_t dirclient_suppliers(dirclient_t *self, dir_supplier_t **list,
         return s_copy_list(cached, list, count, error, error_size);
 
     dir_reply_t *reply;
-    dir_status_t status = s_query(self, DIR_TYPE_SUPPLIERS, NULL, NULL, &reply,
-                                  error, error_size);
+    dir_status_t status =
+        s_query(self, &(s_request_t){DIR_TYPE_SUPPLIERS, NULL, NULL, 0}, &reply,
+                error, error_size);
     if (status != DIR_OK)
         return status;
     s_entry_t *entry;
@@ -545,5 +575,47 @@ dir_status_t dirclient_suppliers(dirclient_t *self, dir_supplier_t **list,
         s_cache_put(self, "suppliers", entry, issued_ms, expires_ms);
     else
         s_entry_destroy((void **)&entry);
+    return status;
+}
+
+/* Reads and checks a change list answer to the request for since. */
+static dir_status_t s_read_changes(dir_reply_t *reply, uint64_t since,
+                                   dir_change_list_t *out, char *error,
+                                   size_t error_size)
+{
+    char reason[256];
+    size_t size;
+    const uint8_t *answer = dir_reply_answer(reply, &size);
+    if (dir_changes_read_answer(answer, size, out, reason, sizeof reason) !=
+        0) {
+        snprintf(error, error_size, "directory answer is malformed: %s",
+                 reason);
+        return DIR_BAD_ANSWER;
+    }
+    dir_status_t status = DIR_BAD_ANSWER;
+    if (out->since != since)
+        snprintf(error, error_size,
+                 "directory listed the changes after %llu, not after %llu",
+                 (unsigned long long)out->since, (unsigned long long)since);
+    else
+        status = s_check_expiry(out->expires_ms, error, error_size);
+    if (status != DIR_OK)
+        dir_change_list_clear(out);
+    return status;
+}
+
+dir_status_t dirclient_changes(dirclient_t *self, uint64_t since,
+                               dir_change_list_t *out, char *error,
+                               size_t error_size)
+{
+    memset(out, 0, sizeof *out);
+    dir_reply_t *reply;
+    dir_status_t status =
+        s_query(self, &(s_request_t){DIR_TYPE_CHANGES, NULL, NULL, since},
+                &reply, error, error_size);
+    if (status != DIR_OK)
+        return status;
+    status = s_read_changes(reply, since, out, error, error_size);
+    dir_reply_destroy(&reply);
     return status;
 }

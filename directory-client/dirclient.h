@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dir_changes.h"
 #include "dir_records.h"
 
 typedef struct dirclient dirclient_t;
@@ -55,6 +56,20 @@ dir_status_t dirclient_suppliers(dirclient_t *self, dir_supplier_t **list,
 
 /* Drops every cached answer, so the next call asks the directory. */
 void dirclient_flush(dirclient_t *self);
+
+/* Drops the cached answer about supply point mpxn, if there is one. */
+void dirclient_forget(dirclient_t *self, const char *mpxn);
+
+/* Drops the cached answer about supplier mpid (none when mpid is NULL)
+ * and the cached list of every supplier. */
+void dirclient_forget_supplier(dirclient_t *self, const char *mpid);
+
+/* Fetches the directory's changes numbered above since, at most
+ * DIR_CHANGES_MAX; out->more says whether later ones remain. Never
+ * cached. On DIR_OK the caller frees out with dir_change_list_clear. */
+dir_status_t dirclient_changes(dirclient_t *self, uint64_t since,
+                               dir_change_list_t *out, char *error,
+                               size_t error_size);
 
 /* Returns a constant name for status, such as "not_found". */
 const char *dir_status_name(dir_status_t status);

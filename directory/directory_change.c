@@ -64,18 +64,33 @@ static int s_check_latest(const char *mpxn, const char *supplier,
     return 0;
 }
 
-static int s_record(directory_db_t *db, const char *mpxn, const char *previous,
-                    const char *supplier, int64_t at_ms, uint64_t *number,
-                    char *error, size_t error_size)
+/* Records the change in the change log and what it did to the
+ * registrations, so that it can be withdrawn. closed is the registration
+ * it ended, or NULL. */
+static int s_record(directory_db_t *db, const char *mpxn,
+                    const dir_registration_t *closed, const char *supplier,
+                    int64_t at_ms, uint64_t *number, char *error,
+                    size_t error_size)
 {
     char at[CLOCK_ISO_SIZE], description[256];
     clock_format_iso(at_ms, at);
     snprintf(description, sizeof description,
              "change of supplier of %s from %s to %s at %s", mpxn,
-             previous[0] ? previous : "(none)", supplier, at);
-    return directory_db_record_change(db, clock_now_ms(), "change_of_supplier",
-                                      mpxn, description, number, error,
-                                      error_size);
+             closed ? closed->supplier : "(none)", supplier, at);
+    directory_supplier_change_t change = {.effective_ms = at_ms};
+    if (directory_db_record_change(db, clock_now_ms(), DIR_CHANGE_SUPPLIER,
+                                   mpxn, description, &change.change, error,
+                                   error_size) != 0)
+        return -1;
+    snprintf(change.mpxn, sizeof change.mpxn, "%s", mpxn);
+    snprintf(change.gaining, sizeof change.gaining, "%s", supplier);
+    if (closed) {
+        snprintf(change.losing, sizeof change.losing, "%s", closed->supplier);
+        change.closed_from_ms = closed->from_ms;
+    }
+    if (number)
+        *number = change.change;
+    return directory_db_insert_supplier_change(db, &change, error, error_size);
 }
 
 /* Runs the change inside the caller's transaction. */
@@ -103,8 +118,8 @@ static int s_change(directory_db_t *db, const char *mpxn, const char *supplier,
     if (directory_db_insert_registration(db, mpxn, &next, error, error_size) !=
         0)
         return -1;
-    return s_record(db, mpxn, close ? latest.supplier : "", supplier, at_ms,
-                    number, error, error_size);
+    return s_record(db, mpxn, close ? &latest : NULL, supplier, at_ms, number,
+                    error, error_size);
 }
 
 int directory_change_supplier(directory_db_t *db, const char *mpxn,

@@ -1,6 +1,7 @@
 /* sdx-directory subcommands and their options. */
 #include "directory_cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,8 +14,10 @@
 #include "directory_load.h"
 #include "directory_server.h"
 #include "directory_show.h"
+#include "directory_withdraw.h"
 #include "keys.h"
 #include "log.h"
+#include "mpxn.h"
 
 #define PROGRAM "sdx-directory"
 
@@ -30,6 +33,8 @@ static const char s_usage[] =
     "  load             load suppliers, supply points and registrations\n"
     "                   from CSV files\n"
     "  change-supplier  record a change of supplier of one supply point\n"
+    "  withdraw-change  withdraw a change of supplier recorded in error\n"
+    "  changes          list the change log, the audit trail of changes\n"
     "  show             print one supply point and its registrations\n"
     "  serve            answer nodes' queries over CURVE\n"
     "\n"
@@ -95,6 +100,33 @@ static const char s_change_usage[] =
     "  --at TIME    when the change takes effect, ISO 8601 UTC\n"
     "               (2013-07-01 or 2013-07-01T00:00:00Z)\n";
 
+static const char s_withdraw_usage[] =
+    "Usage: " PROGRAM " withdraw-change --db FILE --change N --reason TEXT\n"
+    "\n"
+    "Withdraws change of supplier N, recorded in error: deletes the\n"
+    "registration it opened and reopens the one it ended, so the supply\n"
+    "point is registered as before the change. The change stays in the\n"
+    "change log, marked withdrawn with the reason, and the withdrawal gets\n"
+    "its own change number. Only the latest change of supplier of a supply\n"
+    "point that is not withdrawn can be withdrawn, and only while its two\n"
+    "registrations are as it left them; withdraw later ones first.\n"
+    "\n"
+    "  --db FILE      directory database\n"
+    "  --change N     number of the change, from '" PROGRAM " changes'\n"
+    "  --reason TEXT  why it is withdrawn, one line of at most 200 bytes\n";
+
+static const char s_changes_usage[] =
+    "Usage: " PROGRAM " changes --db FILE [--mpxn MPXN] [--since N]\n"
+    "\n"
+    "Prints the change log in order: number, when it was recorded (UTC),\n"
+    "kind, supply point and description. A withdrawn change of supplier is\n"
+    "marked with the number and reason of its withdrawal.\n"
+    "\n"
+    "  --db FILE    directory database\n"
+    "  --mpxn MPXN  only the changes recorded for this supply point (loads\n"
+    "               name no supply point and are left out)\n"
+    "  --since N    only the changes numbered above N (default 0: all)\n";
+
 static const char s_show_usage[] =
     "Usage: " PROGRAM " show --db FILE --mpxn MPXN\n"
     "\n"
@@ -106,14 +138,16 @@ static const char s_show_usage[] =
 static const char s_serve_usage[] =
     "Usage: " PROGRAM " serve --db FILE --cert FILE.cert\n"
     "           --signing-key FILE.sign_secret --bind ENDPOINT\n"
-    "           [--ttl SECONDS] [-v]\n"
+    "           [--feed ENDPOINT] [--ttl SECONDS] [-v]\n"
     "\n"
-    "Answers dir.lookup, dir.supplier and dir.suppliers requests from the\n"
-    "suppliers in the database, over a CURVE ROUTER socket, and signs every\n"
-    "answer. Only CURVE keys of listed suppliers are admitted; the list is\n"
-    "re-read within a second of a load. When bound it prints\n"
-    "  " PROGRAM " ready endpoint=ENDPOINT\n"
-    "on stdout, with the port actually bound, and it stops on SIGTERM or\n"
+    "Answers dir.lookup, dir.supplier, dir.suppliers and dir.changes\n"
+    "requests from the suppliers in the database, over a CURVE ROUTER\n"
+    "socket, and signs every answer. Only CURVE keys of listed suppliers\n"
+    "are admitted; the list is re-read within a second of a load. With\n"
+    "--feed it publishes every new change on a CURVE PUB socket. When bound\n"
+    "it prints\n"
+    "  " PROGRAM " ready endpoint=ENDPOINT [feed=ENDPOINT]\n"
+    "on stdout, with the ports actually bound, and it stops on SIGTERM or\n"
     "SIGINT.\n"
     "\n"
     "  --db FILE                     directory database\n"
@@ -122,6 +156,7 @@ static const char s_serve_usage[] =
     "  --signing-key FILE.sign_secret  the directory's Ed25519 key\n"
     "  --bind ENDPOINT               such as tcp://127.0.0.1:* for any\n"
     "                                free port\n"
+    "  --feed ENDPOINT               where to publish the change feed\n"
     "  --ttl SECONDS                 how long nodes may cache an answer\n"
     "                                (default 60)\n"
     "  -v, --verbose                 log each query\n";
@@ -140,6 +175,10 @@ typedef struct {
     const char *signing_key;
     const char *bind;
     const char *ttl;
+    const char *feed;
+    const char *change;
+    const char *reason;
+    const char *since;
     bool verbose;
     bool help;
 } s_options_t;
@@ -155,7 +194,11 @@ enum {
     O_CERT,
     O_SIGNING_KEY,
     O_BIND,
-    O_TTL
+    O_TTL,
+    O_FEED,
+    O_CHANGE,
+    O_REASON,
+    O_SINCE
 };
 
 typedef struct {
@@ -199,6 +242,10 @@ static const struct option s_long_options[] = {
     {"signing-key", required_argument, NULL, O_SIGNING_KEY},
     {"bind", required_argument, NULL, O_BIND},
     {"ttl", required_argument, NULL, O_TTL},
+    {"feed", required_argument, NULL, O_FEED},
+    {"change", required_argument, NULL, O_CHANGE},
+    {"reason", required_argument, NULL, O_REASON},
+    {"since", required_argument, NULL, O_SINCE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -220,6 +267,10 @@ static bool s_store_option(const s_command_t *command, int code,
         [O_SIGNING_KEY - O_DB] = &options->signing_key,
         [O_BIND - O_DB] = &options->bind,
         [O_TTL - O_DB] = &options->ttl,
+        [O_FEED - O_DB] = &options->feed,
+        [O_CHANGE - O_DB] = &options->change,
+        [O_REASON - O_DB] = &options->reason,
+        [O_SINCE - O_DB] = &options->since,
     };
     if (code == 'h') {
         options->help = true;
@@ -390,6 +441,123 @@ static int s_run_change(const s_options_t *options)
     return DIRECTORY_EXIT_OK;
 }
 
+/* withdraw-change and changes */
+
+/* Parses a change number: digits only, at most UINT64_MAX. */
+static bool s_parse_number(const char *text, uint64_t *number)
+{
+    if (!text || !*text || strspn(text, "0123456789") != strlen(text))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *number = value;
+    return true;
+}
+
+static int s_run_withdraw(const s_options_t *options)
+{
+    uint64_t number;
+    if (!s_parse_number(options->change, &number) || number == 0) {
+        fprintf(stderr,
+                PROGRAM " withdraw-change: invalid --change '%s': use the "
+                        "number of a change, 1 or more, from '" PROGRAM
+                        " changes'\n",
+                options->change);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    directory_db_t *db = s_open_db(options->db, false);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    char error[768];
+    uint64_t withdrawal;
+    directory_supplier_change_t change;
+    int rc = directory_withdraw_change(db, number, options->reason, &withdrawal,
+                                       error, sizeof error);
+    if (rc == 0 && directory_db_get_supplier_change(db, number, &change, error,
+                                                    sizeof error) != 1)
+        rc = -1;
+    directory_db_destroy(&db);
+    if (rc != 0) {
+        fprintf(stderr, PROGRAM " withdraw-change: %s\n", error);
+        return DIRECTORY_EXIT_FAILED;
+    }
+    printf("supply point %s: change %llu withdrawn (change %llu); "
+           "registered to %s again\n",
+           change.mpxn, (unsigned long long)number,
+           (unsigned long long)withdrawal,
+           change.losing[0] ? change.losing : "nobody");
+    return DIRECTORY_EXIT_OK;
+}
+
+static void s_print_change(const directory_change_row_t *row)
+{
+    char at[CLOCK_ISO_SIZE];
+    printf("%6llu  %-24s  %-18s  %-13s  %s",
+           (unsigned long long)row->change.number,
+           clock_format_iso(row->change.at_ms, at), row->change.kind,
+           row->change.mpxn[0] ? row->change.mpxn : "-", row->description);
+    if (row->withdrawn_by != 0)
+        printf(" [withdrawn by change %llu: %s]",
+               (unsigned long long)row->withdrawn_by, row->withdrawal_reason);
+    printf("\n");
+}
+
+/* Prints the changes after since, a page at a time. */
+static int s_print_changes(directory_db_t *db, const char *mpxn, uint64_t since,
+                           char *error, size_t error_size)
+{
+    directory_change_row_t *rows = calloc(DIR_CHANGES_MAX, sizeof *rows);
+    if (!rows) {
+        snprintf(error, error_size, "out of memory for the change log");
+        return -1;
+    }
+    printf("%6s  %-24s  %-18s  %-13s  %s\n", "change", "recorded", "kind",
+           "mpxn", "description");
+    size_t count = DIR_CHANGES_MAX;
+    int rc = 0;
+    while (rc == 0 && count == DIR_CHANGES_MAX) {
+        rc = directory_db_list_changes(db, since, mpxn, rows, DIR_CHANGES_MAX,
+                                       &count, error, error_size);
+        for (size_t i = 0; rc == 0 && i < count; i++)
+            s_print_change(&rows[i]);
+        if (count > 0)
+            since = rows[count - 1].change.number;
+    }
+    free(rows);
+    return rc;
+}
+
+static int s_run_changes(const s_options_t *options)
+{
+    uint64_t since = 0;
+    char error[512];
+    if (options->since && !s_parse_number(options->since, &since)) {
+        fprintf(stderr,
+                PROGRAM " changes: invalid --since '%s': use a change "
+                        "number, 0 or more\n",
+                options->since);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (options->mpxn &&
+        mpxn_classify(options->mpxn, error, sizeof error) == MPXN_INVALID) {
+        fprintf(stderr, PROGRAM " changes: %s\n", error);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    directory_db_t *db = s_open_db(options->db, false);
+    if (!db)
+        return DIRECTORY_EXIT_FAILED;
+    int rc = s_print_changes(db, options->mpxn, since, error, sizeof error);
+    directory_db_destroy(&db);
+    if (rc != 0) {
+        fprintf(stderr, PROGRAM " changes: %s\n", error);
+        return DIRECTORY_EXIT_FAILED;
+    }
+    return DIRECTORY_EXIT_OK;
+}
+
 /* show */
 
 static int s_run_show(const s_options_t *options)
@@ -436,11 +604,17 @@ static int s_serve_until_stopped(const directory_server_config_t *config)
         log_error("directory did not start: %s", error);
         return DIRECTORY_EXIT_FAILED;
     }
-    printf(PROGRAM " ready endpoint=%s\n", directory_server_endpoint(server));
+    const char *feed = directory_server_feed_endpoint(server);
+    if (feed[0])
+        printf(PROGRAM " ready endpoint=%s feed=%s\n",
+               directory_server_endpoint(server), feed);
+    else
+        printf(PROGRAM " ready endpoint=%s\n",
+               directory_server_endpoint(server));
     fflush(stdout);
-    log_info("directory serving endpoint=%s db=%s ttl_s=%d",
-             directory_server_endpoint(server), config->db_path,
-             config->ttl_seconds);
+    log_info("directory serving endpoint=%s feed=%s db=%s ttl_s=%d",
+             directory_server_endpoint(server), feed[0] ? feed : "(none)",
+             config->db_path, config->ttl_seconds);
     while (!zsys_interrupted)
         zclock_sleep(100);
     log_info("directory stopping endpoint=%s",
@@ -474,6 +648,7 @@ static int s_run_serve(const s_options_t *options)
                                             .cert = cert,
                                             .signer = signer,
                                             .endpoint = options->bind,
+                                            .feed_endpoint = options->feed,
                                             .ttl_seconds = ttl};
         rc = s_serve_until_stopped(&config);
     }
@@ -484,6 +659,13 @@ static int s_run_serve(const s_options_t *options)
 
 /* Dispatch */
 
+/* Returns true when command takes the option name but can do without it,
+ * although other commands require it. */
+static bool s_optional(const s_command_t *command, const char *name)
+{
+    return strcmp(command->name, "changes") == 0 && strcmp(name, "mpxn") == 0;
+}
+
 static int s_check_required(const s_command_t *command,
                             const s_options_t *options)
 {
@@ -491,12 +673,14 @@ static int s_check_required(const s_command_t *command,
         const char *name;
         const char *value;
     } required[] = {
-        {"db", options->db},     {"mpxn", options->mpxn},
-        {"to", options->to},     {"at", options->at},
-        {"cert", options->cert}, {"signing-key", options->signing_key},
-        {"bind", options->bind}};
+        {"db", options->db},        {"mpxn", options->mpxn},
+        {"to", options->to},        {"at", options->at},
+        {"cert", options->cert},    {"signing-key", options->signing_key},
+        {"bind", options->bind},    {"change", options->change},
+        {"reason", options->reason}};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
         if (s_allowed(command, required[i].name) &&
+            !s_optional(command, required[i].name) &&
             s_require(command, required[i].name, required[i].value) !=
                 DIRECTORY_EXIT_OK)
             return DIRECTORY_EXIT_USAGE;
@@ -509,8 +693,10 @@ static const s_command_t s_commands[] = {
     {"load", s_load_usage, "db suppliers supply-points registrations",
      s_run_load},
     {"change-supplier", s_change_usage, "db mpxn to at", s_run_change},
+    {"withdraw-change", s_withdraw_usage, "db change reason", s_run_withdraw},
+    {"changes", s_changes_usage, "db mpxn since", s_run_changes},
     {"show", s_show_usage, "db mpxn", s_run_show},
-    {"serve", s_serve_usage, "db cert signing-key bind ttl verbose",
+    {"serve", s_serve_usage, "db cert signing-key bind feed ttl verbose",
      s_run_serve},
 };
 

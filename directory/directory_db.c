@@ -38,6 +38,23 @@ static const char s_schema[] =
     " description TEXT NOT NULL"
     ");";
 
+/* Added in schema version 2: what each change of supplier did, so that it
+ * can be withdrawn, and an index for the change log of one supply point. */
+static const char s_schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS supplier_changes ("
+    " change INTEGER PRIMARY KEY REFERENCES changes (number),"
+    " mpxn TEXT NOT NULL REFERENCES supply_points (mpxn),"
+    " effective_ms INTEGER NOT NULL,"
+    " losing TEXT REFERENCES suppliers (mpid),"
+    " closed_from_ms INTEGER,"
+    " gaining TEXT NOT NULL REFERENCES suppliers (mpid),"
+    " withdrawn_by INTEGER REFERENCES changes (number),"
+    " withdrawal_reason TEXT"
+    ");"
+    "CREATE INDEX IF NOT EXISTS supplier_changes_by_mpxn"
+    " ON supplier_changes (mpxn, change);"
+    "CREATE INDEX IF NOT EXISTS changes_by_mpxn ON changes (mpxn, number);";
+
 /* Prepared statements, made on first use and kept while the database is
  * open, because a bulk load runs the same few of them per row. */
 typedef enum {
@@ -56,6 +73,13 @@ typedef enum {
     S_RECORD_CHANGE,
     S_LAST_CHANGE,
     S_DATA_VERSION,
+    S_DELETE_REGISTRATION,
+    S_LIST_CHANGES,
+    S_LIST_CHANGES_OF_MPXN,
+    S_INSERT_SUPPLIER_CHANGE,
+    S_GET_SUPPLIER_CHANGE,
+    S_LATEST_SUPPLIER_CHANGE,
+    S_MARK_WITHDRAWN,
     S_COUNT
 } s_statement_t;
 
@@ -102,6 +126,32 @@ static const char *const s_sql[S_COUNT] = {
                         "VALUES (?1, ?2, ?3, ?4)",
     [S_LAST_CHANGE] = "SELECT coalesce(max(number), 0) FROM changes",
     [S_DATA_VERSION] = "PRAGMA data_version",
+    [S_DELETE_REGISTRATION] = "DELETE FROM registrations "
+                              "WHERE mpxn = ?1 AND from_ms = ?2",
+    [S_LIST_CHANGES] = "SELECT c.number, c.at_ms, c.kind, c.mpxn, "
+                       "c.description, s.withdrawn_by, s.withdrawal_reason "
+                       "FROM changes c LEFT JOIN supplier_changes s "
+                       "ON s.change = c.number WHERE c.number > ?1 "
+                       "ORDER BY c.number LIMIT ?2",
+    [S_LIST_CHANGES_OF_MPXN] =
+        "SELECT c.number, c.at_ms, c.kind, c.mpxn, c.description, "
+        "s.withdrawn_by, s.withdrawal_reason "
+        "FROM changes c LEFT JOIN supplier_changes s ON s.change = c.number "
+        "WHERE c.number > ?1 AND c.mpxn = ?3 ORDER BY c.number LIMIT ?2",
+    [S_INSERT_SUPPLIER_CHANGE] =
+        "INSERT INTO supplier_changes (change, mpxn, effective_ms, losing, "
+        "closed_from_ms, gaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_GET_SUPPLIER_CHANGE] =
+        "SELECT change, mpxn, effective_ms, losing, closed_from_ms, gaining, "
+        "withdrawn_by, withdrawal_reason FROM supplier_changes "
+        "WHERE change = ?1",
+    [S_LATEST_SUPPLIER_CHANGE] =
+        "SELECT change, mpxn, effective_ms, losing, closed_from_ms, gaining, "
+        "withdrawn_by, withdrawal_reason FROM supplier_changes "
+        "WHERE mpxn = ?1 AND withdrawn_by IS NULL "
+        "ORDER BY change DESC LIMIT 1",
+    [S_MARK_WITHDRAWN] = "UPDATE supplier_changes SET withdrawn_by = ?2, "
+                         "withdrawal_reason = ?3 WHERE change = ?1",
 };
 
 struct directory_db {
@@ -157,11 +207,16 @@ static int s_schema_version(directory_db_t *self, int *version, char *error,
     return 0;
 }
 
-static int s_create_schema(directory_db_t *self, char *error, size_t error_size)
+/* Runs the parts of the schema that the database lacks, from_version
+ * being the version it has now (0 for a new file), and sets the version. */
+static int s_create_schema(directory_db_t *self, int from_version, char *error,
+                           size_t error_size)
 {
-    char sql[sizeof s_schema + 64];
-    snprintf(sql, sizeof sql, "BEGIN; %s PRAGMA user_version = %d; COMMIT;",
-             s_schema, DIRECTORY_DB_SCHEMA_VERSION);
+    char sql[sizeof s_schema + sizeof s_schema_v2 + 64];
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE; %s %s PRAGMA user_version = %d; COMMIT;",
+             from_version < 1 ? s_schema : "", s_schema_v2,
+             DIRECTORY_DB_SCHEMA_VERSION);
     if (s_exec(self, sql, error, error_size) != 0) {
         sqlite3_exec(self->handle, "ROLLBACK", NULL, NULL, NULL);
         return -1;
@@ -176,7 +231,11 @@ static int s_check_schema(directory_db_t *self, bool create, char *error,
     if (s_schema_version(self, &version, error, error_size) != 0)
         return -1;
     if (version == 0 && create)
-        return s_create_schema(self, error, error_size);
+        return s_create_schema(self, 0, error, error_size);
+    /* Version 2 only adds tables and indexes, so a version 1 database is
+     * upgraded in place when it is opened. */
+    if (version == 1)
+        return s_create_schema(self, 1, error, error_size);
     if (version == 0) {
         snprintf(error, error_size,
                  "database '%s' is not initialised: run "
@@ -251,6 +310,12 @@ void directory_db_destroy(directory_db_t **self_p)
 int directory_db_begin(directory_db_t *self, char *error, size_t error_size)
 {
     return s_exec(self, "BEGIN IMMEDIATE", error, error_size);
+}
+
+int directory_db_begin_read(directory_db_t *self, char *error,
+                            size_t error_size)
+{
+    return s_exec(self, "BEGIN DEFERRED", error, error_size);
 }
 
 int directory_db_commit(directory_db_t *self, char *error, size_t error_size)
@@ -638,4 +703,170 @@ int directory_db_data_version(directory_db_t *self, int64_t *version,
                               char *error, size_t error_size)
 {
     return s_query_integer(self, S_DATA_VERSION, version, error, error_size);
+}
+
+int directory_db_delete_registration(directory_db_t *self, const char *mpxn,
+                                     int64_t from_ms, char *error,
+                                     size_t error_size)
+{
+    sqlite3_stmt *stmt =
+        s_statement(self, S_DELETE_REGISTRATION, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, mpxn);
+    sqlite3_bind_int64(stmt, 2, from_ms);
+    return s_step_done(self, stmt, "deleting a registration", error,
+                       error_size);
+}
+
+/* Change log listing */
+
+static void s_read_change_row(sqlite3_stmt *stmt, directory_change_row_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->change.number = (uint64_t)sqlite3_column_int64(stmt, 0);
+    out->change.at_ms = sqlite3_column_int64(stmt, 1);
+    s_column_text(stmt, 2, out->change.kind, sizeof out->change.kind);
+    s_column_text(stmt, 3, out->change.mpxn, sizeof out->change.mpxn);
+    s_column_text(stmt, 4, out->description, sizeof out->description);
+    out->withdrawn_by = (uint64_t)sqlite3_column_int64(stmt, 5);
+    s_column_text(stmt, 6, out->withdrawal_reason,
+                  sizeof out->withdrawal_reason);
+}
+
+int directory_db_list_changes(directory_db_t *self, uint64_t since,
+                              const char *mpxn, directory_change_row_t *rows,
+                              size_t limit, size_t *count, char *error,
+                              size_t error_size)
+{
+    *count = 0;
+    sqlite3_stmt *stmt =
+        s_statement(self, mpxn ? S_LIST_CHANGES_OF_MPXN : S_LIST_CHANGES, error,
+                    error_size);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, (int64_t)since);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    if (mpxn)
+        s_bind_text(stmt, 3, mpxn);
+    int rc;
+    while (*count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        s_read_change_row(stmt, &rows[(*count)++]);
+    if (*count == limit)
+        rc = SQLITE_DONE;
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return s_fail(self, "listing changes", error, error_size);
+    return 0;
+}
+
+/* Changes of supplier */
+
+static void s_bind_optional_text(sqlite3_stmt *stmt, int index,
+                                 const char *text)
+{
+    if (text[0])
+        s_bind_text(stmt, index, text);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
+int directory_db_insert_supplier_change(
+    directory_db_t *self, const directory_supplier_change_t *change,
+    char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt =
+        s_statement(self, S_INSERT_SUPPLIER_CHANGE, error, error_size);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, (int64_t)change->change);
+    s_bind_text(stmt, 2, change->mpxn);
+    sqlite3_bind_int64(stmt, 3, change->effective_ms);
+    s_bind_optional_text(stmt, 4, change->losing);
+    if (change->losing[0])
+        sqlite3_bind_int64(stmt, 5, change->closed_from_ms);
+    s_bind_text(stmt, 6, change->gaining);
+    return s_step_done(self, stmt, "recording a change of supplier", error,
+                       error_size);
+}
+
+static void s_read_supplier_change(sqlite3_stmt *stmt,
+                                   directory_supplier_change_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->change = (uint64_t)sqlite3_column_int64(stmt, 0);
+    s_column_text(stmt, 1, out->mpxn, sizeof out->mpxn);
+    out->effective_ms = sqlite3_column_int64(stmt, 2);
+    s_column_text(stmt, 3, out->losing, sizeof out->losing);
+    out->closed_from_ms = sqlite3_column_int64(stmt, 4);
+    s_column_text(stmt, 5, out->gaining, sizeof out->gaining);
+    out->withdrawn_by = (uint64_t)sqlite3_column_int64(stmt, 6);
+    s_column_text(stmt, 7, out->reason, sizeof out->reason);
+}
+
+static int s_query_supplier_change(directory_db_t *self, sqlite3_stmt *stmt,
+                                   directory_supplier_change_t *out,
+                                   char *error, size_t error_size)
+{
+    int rc = s_step_row(self, stmt, "reading a change of supplier", error,
+                        error_size);
+    if (rc == 1) {
+        s_read_supplier_change(stmt, out);
+        sqlite3_reset(stmt);
+    }
+    return rc;
+}
+
+int directory_db_get_supplier_change(directory_db_t *self, uint64_t number,
+                                     directory_supplier_change_t *out,
+                                     char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt =
+        s_statement(self, S_GET_SUPPLIER_CHANGE, error, error_size);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, (int64_t)number);
+    return s_query_supplier_change(self, stmt, out, error, error_size);
+}
+
+int directory_db_latest_supplier_change(directory_db_t *self, const char *mpxn,
+                                        directory_supplier_change_t *out,
+                                        char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt =
+        s_statement(self, S_LATEST_SUPPLIER_CHANGE, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, mpxn);
+    return s_query_supplier_change(self, stmt, out, error, error_size);
+}
+
+int directory_db_mark_withdrawn(directory_db_t *self, uint64_t number,
+                                uint64_t withdrawn_by, const char *reason,
+                                char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt = s_statement(self, S_MARK_WITHDRAWN, error, error_size);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, (int64_t)number);
+    sqlite3_bind_int64(stmt, 2, (int64_t)withdrawn_by);
+    s_bind_text(stmt, 3, reason);
+    return s_step_done(self, stmt, "withdrawing a change of supplier", error,
+                       error_size);
+}
+
+/* In WAL mode a commit appends the transaction's pages and then a commit
+ * frame to the WAL, and recovery replays only the frames up to the last
+ * complete commit (each frame carries a checksum of the WAL so far). So
+ * with synchronous = NORMAL every transaction stays atomic: a killed
+ * process loses nothing it committed, because its WAL writes are already
+ * in the operating system, and a power cut may lose the latest commits,
+ * which were not yet synced, but never leaves part of one. What NORMAL
+ * gives up is only the durability of those latest commits; sqlite still
+ * syncs the WAL before each checkpoint copies it into the database. */
+int directory_db_tune_bulk(directory_db_t *self, char *error, size_t error_size)
+{
+    return s_exec(self,
+                  "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144",
+                  error, error_size);
 }

@@ -14,9 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dir_changes.h"
 #include "dir_records.h"
 
-#define DIRECTORY_DB_SCHEMA_VERSION 1
+#define DIRECTORY_DB_SCHEMA_VERSION 2
 
 typedef struct directory_db directory_db_t;
 
@@ -29,8 +30,12 @@ directory_db_t *directory_db_open(const char *path, bool create, char *error,
 /* Closes the database and sets *self_p to NULL; NULL is allowed. */
 void directory_db_destroy(directory_db_t **self_p);
 
-/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). */
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE);
+ * begin_read starts a read transaction (BEGIN DEFERRED), so that several
+ * queries see one snapshot while another process writes. */
 int directory_db_begin(directory_db_t *self, char *error, size_t error_size);
+int directory_db_begin_read(directory_db_t *self, char *error,
+                            size_t error_size);
 int directory_db_commit(directory_db_t *self, char *error, size_t error_size);
 void directory_db_rollback(directory_db_t *self);
 
@@ -88,6 +93,10 @@ int directory_db_insert_registration(directory_db_t *self, const char *mpxn,
 int directory_db_set_registration_end(directory_db_t *self, const char *mpxn,
                                       int64_t from_ms, int64_t to_ms,
                                       char *error, size_t error_size);
+/* Deletes the registration of mpxn that starts at from_ms. */
+int directory_db_delete_registration(directory_db_t *self, const char *mpxn,
+                                     int64_t from_ms, char *error,
+                                     size_t error_size);
 
 /* Change log. kind is a word such as "load" or "change_of_supplier";
  * mpxn may be NULL. number (may be NULL) gets the new change number. */
@@ -99,9 +108,65 @@ int directory_db_record_change(directory_db_t *self, int64_t at_ms,
 int directory_db_last_change(directory_db_t *self, uint64_t *number,
                              char *error, size_t error_size);
 
+#define DIRECTORY_DESCRIPTION_SIZE 512
+#define DIRECTORY_REASON_SIZE      256
+
+/* One entry of the change log, with what the audit trail shows of it. */
+typedef struct {
+    dir_change_t change;
+    char description[DIRECTORY_DESCRIPTION_SIZE];
+    uint64_t withdrawn_by; /* a withdrawn change of supplier: the number of
+                            * the withdrawal; 0 otherwise */
+    char withdrawal_reason[DIRECTORY_REASON_SIZE];
+} directory_change_row_t;
+
+/* Fills rows (room for limit) with the changes numbered above since, in
+ * order, only those recorded for mpxn unless mpxn is NULL. *count gets the
+ * number filled. */
+int directory_db_list_changes(directory_db_t *self, uint64_t since,
+                              const char *mpxn, directory_change_row_t *rows,
+                              size_t limit, size_t *count, char *error,
+                              size_t error_size);
+
+/* What a change of supplier did to the registrations, kept so that the
+ * change can be withdrawn. */
+typedef struct {
+    uint64_t change; /* its number in the change log */
+    char mpxn[DIR_MPXN_SIZE];
+    int64_t effective_ms;        /* start of the gaining registration */
+    char losing[DIR_MPID_SIZE];  /* "" when no registration was open */
+    int64_t closed_from_ms;      /* start of the registration it ended */
+    char gaining[DIR_MPID_SIZE]; /* supplier of the registration opened */
+    uint64_t withdrawn_by;       /* 0 while the change stands */
+    char reason[DIRECTORY_REASON_SIZE]; /* why it was withdrawn */
+} directory_supplier_change_t;
+
+int directory_db_insert_supplier_change(
+    directory_db_t *self, const directory_supplier_change_t *change,
+    char *error, size_t error_size);
+/* Finds the change of supplier numbered number. */
+int directory_db_get_supplier_change(directory_db_t *self, uint64_t number,
+                                     directory_supplier_change_t *out,
+                                     char *error, size_t error_size);
+/* Finds the latest change of supplier of mpxn that is not withdrawn. */
+int directory_db_latest_supplier_change(directory_db_t *self, const char *mpxn,
+                                        directory_supplier_change_t *out,
+                                        char *error, size_t error_size);
+/* Marks the change of supplier numbered number as withdrawn by the change
+ * withdrawn_by, for reason. */
+int directory_db_mark_withdrawn(directory_db_t *self, uint64_t number,
+                                uint64_t withdrawn_by, const char *reason,
+                                char *error, size_t error_size);
+
 /* SQLite's PRAGMA data_version: it changes when another connection
  * commits, so a reader can tell that it must reload. */
 int directory_db_data_version(directory_db_t *self, int64_t *version,
                               char *error, size_t error_size);
+
+/* Sets this connection up for a bulk import: commits without waiting for
+ * the disk (synchronous = NORMAL, see the comment in directory_db.c for
+ * why a batch stays atomic) and a 256 MiB page cache. */
+int directory_db_tune_bulk(directory_db_t *self, char *error,
+                           size_t error_size);
 
 #endif

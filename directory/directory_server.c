@@ -9,19 +9,31 @@
 #include "clock.h"
 #include "curve.h"
 #include "dir_answer.h"
+#include "dir_changes.h"
 #include "dir_request.h"
 #include "directory_db.h"
 #include "envelope.h"
 #include "log.h"
 #include "zap.h"
 
-/* How often the server checks whether the database has changed. */
-#define S_RELOAD_INTERVAL_MS 1000
+/* How often the server checks whether the database has changed. A check
+ * is one PRAGMA, and it bounds how late the feed publishes a change. */
+#define S_POLL_INTERVAL_MS 100
+/* How often the feed sends dir.head. */
+#define S_HEAD_INTERVAL_MS 1000
+/* Pages of DIR_CHANGES_MAX changes published per check, so that a large
+ * import does not keep the server from answering queries; the rest goes
+ * out at the next checks. */
+#define S_PUBLISH_PAGES_MAX 10
+/* Largest frame the feed socket accepts from subscribers, whose only
+ * messages are subscriptions. */
+#define S_FEED_MAX_FRAME 4096
 
 struct directory_server {
     directory_server_config_t config; /* the actor reads it while serving */
     zactor_t *actor;
     char endpoint[256];
+    char feed_endpoint[256];
 };
 
 /* The actor's state, used by the actor thread only. */
@@ -31,8 +43,13 @@ typedef struct {
     directory_db_t *db;
     zap_t *zap;
     zsock_t *router;
+    zsock_t *feed;                /* PUB, or NULL without a feed */
+    directory_change_row_t *rows; /* DIR_CHANGES_MAX, for listings */
+    uint64_t published;           /* latest change sent on the feed */
+    bool backlog;                 /* changes after published wait */
     int64_t data_version;
     int64_t next_check_ms;
+    int64_t next_head_ms;
     bool terminated;
 } s_server_t;
 
@@ -71,14 +88,85 @@ static int s_load_allow_list(s_server_t *self, char *error, size_t error_size)
     return 0;
 }
 
-/* Reloads the allow-list when another connection has committed to the
- * database since the last check. */
+/* Change feed */
+
+static void s_publish(s_server_t *self, const msgpack_sbuffer *buffer)
+{
+    /* A PUB socket drops a message rather than block when a subscriber's
+     * queue is full; the subscriber sees the gap and asks dir.changes. */
+    if (zsock_send(self->feed, "b", buffer->data, buffer->size) != 0)
+        log_warning("feed message not sent endpoint=%s",
+                    zsock_endpoint(self->feed));
+}
+
+static void s_publish_head(s_server_t *self)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init(&buffer);
+    dir_changes_pack_head(&buffer, self->published, clock_now_ms());
+    s_publish(self, &buffer);
+    msgpack_sbuffer_destroy(&buffer);
+}
+
+/* Publishes one page of the changes after published; returns the number
+ * sent, or -1 when the database failed. */
+static int s_publish_page(s_server_t *self)
+{
+    char error[256];
+    size_t count;
+    if (directory_db_list_changes(self->db, self->published, NULL, self->rows,
+                                  DIR_CHANGES_MAX, &count, error,
+                                  sizeof error) != 0) {
+        log_error("reading the change log for the feed failed: %s", error);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        msgpack_sbuffer buffer;
+        msgpack_sbuffer_init(&buffer);
+        dir_changes_pack_change(&buffer, &self->rows[i].change, clock_now_ms());
+        s_publish(self, &buffer);
+        msgpack_sbuffer_destroy(&buffer);
+        self->published = self->rows[i].change.number;
+        log_debug("change published change=%llu kind=%s mpxn=%s",
+                  (unsigned long long)self->published,
+                  self->rows[i].change.kind, self->rows[i].change.mpxn);
+    }
+    return (int)count;
+}
+
+static void s_publish_changes(s_server_t *self)
+{
+    self->backlog = false;
+    for (int page = 0; page < S_PUBLISH_PAGES_MAX; page++) {
+        int sent = s_publish_page(self);
+        if (sent < 0) {
+            self->backlog = true;
+            return;
+        }
+        if (sent < DIR_CHANGES_MAX)
+            return;
+    }
+    self->backlog = true;
+}
+
+/* Sends the heartbeat when it is due. */
+static void s_beat(s_server_t *self)
+{
+    int64_t now = zclock_mono();
+    if (!self->feed || now < self->next_head_ms)
+        return;
+    self->next_head_ms = now + S_HEAD_INTERVAL_MS;
+    s_publish_head(self);
+}
+
+/* When another connection has committed to the database since the last
+ * check, publishes the new changes and reloads the allow-list. */
 static void s_check_for_changes(s_server_t *self)
 {
     int64_t now = zclock_mono();
     if (now < self->next_check_ms)
         return;
-    self->next_check_ms = now + S_RELOAD_INTERVAL_MS;
+    self->next_check_ms = now + S_POLL_INTERVAL_MS;
 
     char error[256];
     int64_t version;
@@ -87,7 +175,10 @@ static void s_check_for_changes(s_server_t *self)
         log_error("checking the database for changes failed: %s", error);
         return;
     }
-    if (version == self->data_version)
+    bool changed = version != self->data_version;
+    if (self->feed && (changed || self->backlog))
+        s_publish_changes(self);
+    if (!changed)
         return;
     if (s_load_allow_list(self, error, sizeof error) != 0) {
         log_error("reloading the allow-list failed: %s", error);
@@ -149,9 +240,9 @@ static void s_validity(const s_server_t *self, int64_t *issued_ms,
 
 /* Request handlers */
 
-static int s_read_point(s_server_t *self, const char *mpxn,
-                        dir_supply_point_t *point, char *error,
-                        size_t error_size)
+static int s_read_point_rows(s_server_t *self, const char *mpxn,
+                             dir_supply_point_t *point, char *error,
+                             size_t error_size)
 {
     int found =
         directory_db_get_supply_point(self->db, mpxn, point, error, error_size);
@@ -162,8 +253,23 @@ static int s_read_point(s_server_t *self, const char *mpxn,
         directory_db_last_change(self->db, &point->change, error, error_size) !=
             0)
         return -1;
-    s_validity(self, &point->issued_ms, &point->expires_ms);
     return 1;
+}
+
+/* Reads the supply point in one read transaction, so that its change
+ * number is that of the registrations it carries even while another
+ * process commits a change. */
+static int s_read_point(s_server_t *self, const char *mpxn,
+                        dir_supply_point_t *point, char *error,
+                        size_t error_size)
+{
+    if (directory_db_begin_read(self->db, error, error_size) != 0)
+        return -1;
+    int found = s_read_point_rows(self, mpxn, point, error, error_size);
+    directory_db_rollback(self->db);
+    if (found == 1)
+        s_validity(self, &point->issued_ms, &point->expires_ms);
+    return found;
 }
 
 static void s_handle_lookup(s_server_t *self, const s_context_t *context,
@@ -236,6 +342,54 @@ static void s_handle_suppliers(s_server_t *self, const s_context_t *context)
     msgpack_sbuffer_destroy(&answer);
 }
 
+/* Fills list with the changes after since, at most DIR_CHANGES_MAX, and
+ * the latest number, read after them so that it is never below the last
+ * one listed. list->changes points into self->rows' storage. */
+static int s_list_changes(s_server_t *self, uint64_t since,
+                          dir_change_list_t *list, dir_change_t *changes,
+                          char *error, size_t error_size)
+{
+    size_t count;
+    if (directory_db_list_changes(self->db, since, NULL, self->rows,
+                                  DIR_CHANGES_MAX, &count, error,
+                                  error_size) != 0 ||
+        directory_db_last_change(self->db, &list->head, error, error_size) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        changes[i] = self->rows[i].change;
+    list->since = since;
+    list->count = count;
+    list->changes = changes;
+    uint64_t last = count > 0 ? changes[count - 1].number : since;
+    list->more = last < list->head;
+    s_validity(self, &list->issued_ms, &list->expires_ms);
+    return 0;
+}
+
+static void s_handle_changes(s_server_t *self, const s_context_t *context,
+                             const dir_request_t *request)
+{
+    char error[512];
+    dir_change_t *changes = calloc(DIR_CHANGES_MAX, sizeof *changes);
+    dir_change_list_t list = {0};
+    if (!changes) {
+        s_reply_failure(self, context, "out of memory for the change list");
+        return;
+    }
+    if (s_list_changes(self, request->since, &list, changes, error,
+                       sizeof error) != 0) {
+        s_reply_failure(self, context, error);
+        free(changes);
+        return;
+    }
+    msgpack_sbuffer answer;
+    msgpack_sbuffer_init(&answer);
+    dir_changes_pack_answer(&answer, &list);
+    s_send_reply(self, context, STATUS_OK, NULL, &answer);
+    msgpack_sbuffer_destroy(&answer);
+    free(changes);
+}
+
 /* Sends invalid or unsupported for a request that decoded as a map but
  * failed a check; error names the key or value. */
 static void s_reject_request(s_server_t *self, const s_context_t *context,
@@ -256,6 +410,8 @@ static void s_dispatch(s_server_t *self, const s_context_t *context,
         s_handle_lookup(self, context, request);
     else if (request->kind == DIR_REQUEST_SUPPLIER)
         s_handle_supplier(self, context, request);
+    else if (request->kind == DIR_REQUEST_CHANGES)
+        s_handle_changes(self, context, request);
     else
         s_handle_suppliers(self, context);
 }
@@ -331,6 +487,23 @@ static void s_handle_pipe(s_server_t *self)
 
 /* Actor */
 
+/* Binds the feed when the configuration asks for one. It starts after the
+ * latest change already recorded, because subscribers that need older
+ * ones ask dir.changes. */
+static int s_start_feed(s_server_t *self, char *error, size_t error_size)
+{
+    const char *endpoint = self->config->feed_endpoint;
+    if (!endpoint)
+        return 0;
+    if (directory_db_last_change(self->db, &self->published, error,
+                                 error_size) != 0)
+        return -1;
+    self->feed =
+        curve_server_new(ZMQ_PUB, self->zap, self->config->cert, endpoint,
+                         S_FEED_MAX_FRAME, error, error_size);
+    return self->feed ? 0 : -1;
+}
+
 static int s_start(s_server_t *self, char *error, size_t error_size)
 {
     const directory_server_config_t *config = self->config;
@@ -348,14 +521,23 @@ static int s_start(s_server_t *self, char *error, size_t error_size)
                                   error_size) != 0 ||
         s_load_allow_list(self, error, error_size) != 0)
         return -1;
+    self->rows = calloc(DIR_CHANGES_MAX, sizeof *self->rows);
+    if (!self->rows) {
+        snprintf(error, error_size, "out of memory for the change log");
+        return -1;
+    }
     self->router =
         curve_server_new(ZMQ_ROUTER, self->zap, config->cert, config->endpoint,
                          DIRECTORY_MAX_REQUEST, error, error_size);
-    return self->router ? 0 : -1;
+    if (!self->router)
+        return -1;
+    return s_start_feed(self, error, error_size);
 }
 
 static void s_stop(s_server_t *self)
 {
+    zsock_destroy(&self->feed);
+    free(self->rows);
     zsock_destroy(&self->router);
     zap_destroy(&self->zap);
     directory_db_destroy(&self->db);
@@ -368,14 +550,16 @@ static void s_serve(s_server_t *self)
     /* Only $TERM stops the actor, because the main thread handles the
      * signals. */
     zpoller_set_nonstop(poller, true);
-    self->next_check_ms = zclock_mono() + S_RELOAD_INTERVAL_MS;
+    self->next_check_ms = zclock_mono() + S_POLL_INTERVAL_MS;
+    self->next_head_ms = zclock_mono();
     while (!self->terminated) {
-        void *which = zpoller_wait(poller, S_RELOAD_INTERVAL_MS);
+        void *which = zpoller_wait(poller, S_POLL_INTERVAL_MS);
         if (which == self->pipe)
             s_handle_pipe(self);
         else if (which == self->router)
             s_handle_router(self);
         s_check_for_changes(self);
+        s_beat(self);
     }
     zpoller_destroy(&poller);
 }
@@ -394,7 +578,8 @@ static void s_actor(zsock_t *pipe, void *args)
     int rc = s_start(&self, error, sizeof error);
     zsock_signal(pipe, 0);
     if (rc == 0) {
-        zstr_sendx(pipe, "READY", zsock_endpoint(self.router), NULL);
+        zstr_sendx(pipe, "READY", zsock_endpoint(self.router),
+                   self.feed ? zsock_endpoint(self.feed) : "", NULL);
         s_serve(&self);
     } else {
         zstr_sendx(pipe, "ERROR", error, NULL);
@@ -416,18 +601,21 @@ directory_server_new(const directory_server_config_t *config, char *error,
     }
     self->config = *config;
     self->actor = zactor_new(s_actor, &self->config);
-    char *status = NULL, *detail = NULL;
+    char *status = NULL, *detail = NULL, *feed = NULL;
     if (self->actor)
-        zstr_recvx(self->actor, &status, &detail, NULL);
-    if (status && strcmp(status, "READY") == 0)
+        zstr_recvx(self->actor, &status, &detail, &feed, NULL);
+    if (status && strcmp(status, "READY") == 0) {
         snprintf(self->endpoint, sizeof self->endpoint, "%s", detail);
-    else {
+        snprintf(self->feed_endpoint, sizeof self->feed_endpoint, "%s",
+                 feed ? feed : "");
+    } else {
         snprintf(error, error_size, "%s",
                  detail ? detail : "the server thread did not start");
         directory_server_destroy(&self);
     }
     zstr_free(&status);
     zstr_free(&detail);
+    zstr_free(&feed);
     return self;
 }
 
@@ -445,4 +633,9 @@ void directory_server_destroy(directory_server_t **self_p)
 const char *directory_server_endpoint(const directory_server_t *self)
 {
     return self->endpoint;
+}
+
+const char *directory_server_feed_endpoint(const directory_server_t *self)
+{
+    return self->feed_endpoint;
 }

@@ -1,8 +1,11 @@
 /* The directory's query server: an actor that answers dir.lookup,
- * dir.supplier and dir.suppliers requests on a CURVE ROUTER socket, signs
- * every ok answer, and admits only the CURVE keys of the suppliers in its
- * database. It re-reads that list within about a second of another process
- * (sdx-directory load) committing a change to the database.
+ * dir.supplier, dir.suppliers and dir.changes requests on a CURVE ROUTER
+ * socket, signs every ok answer, and admits only the CURVE keys of the
+ * suppliers in its database. It checks every 100 ms whether another
+ * process (sdx-directory load, change-supplier) has committed to the
+ * database, and then re-reads that list and publishes each new entry of
+ * the change log on its CURVE PUB socket, the change feed, when it has
+ * one. The feed also sends a dir.head heartbeat every second.
  */
 #ifndef SDX_DIRECTORY_SERVER_H
 #define SDX_DIRECTORY_SERVER_H
@@ -16,11 +19,12 @@
 #define DIRECTORY_MAX_REQUEST 65536
 
 typedef struct {
-    const char *db_path;    /* an initialised directory database */
-    zcert_t *cert;          /* the directory's CURVE certificate */
-    const signer_t *signer; /* the directory's Ed25519 signing key */
-    const char *endpoint;   /* to bind, such as tcp://127.0.0.1:* */
-    int ttl_seconds;        /* how long answers may be cached */
+    const char *db_path;       /* an initialised directory database */
+    zcert_t *cert;             /* the directory's CURVE certificate */
+    const signer_t *signer;    /* the directory's Ed25519 signing key */
+    const char *endpoint;      /* to bind, such as tcp://127.0.0.1:* */
+    const char *feed_endpoint; /* the PUB socket to bind, or NULL */
+    int ttl_seconds;           /* how long answers may be cached */
 } directory_server_config_t;
 
 typedef struct directory_server directory_server_t;
@@ -40,5 +44,9 @@ void directory_server_destroy(directory_server_t **self_p);
 /* The endpoint actually bound (with the port chosen for "*"); the server
  * owns it. */
 const char *directory_server_endpoint(const directory_server_t *self);
+
+/* The change feed's endpoint actually bound, or "" without a feed; the
+ * server owns it. */
+const char *directory_server_feed_endpoint(const directory_server_t *self);
 
 #endif

@@ -99,10 +99,28 @@ static int s_apply_number(config_t *config, const char *key, const char *value,
     }
     snprintf(reason, reason_size,
              "unknown key '%s'; the keys are mpid, bind, directory, "
-             "max-skew-seconds, agent-timeout-ms, directory-timeout-ms, "
-             "request-timeout-ms and max-frame-bytes",
+             "directory-feed, max-skew-seconds, agent-timeout-ms, "
+             "directory-timeout-ms, request-timeout-ms and max-frame-bytes",
              key);
     return -1;
+}
+
+/* Stores an endpoint setting; it must fit and start with tcp:// or
+ * ipc://. */
+static int s_set_endpoint(const char *key, const char *value, char *out,
+                          size_t out_size, char *reason, size_t reason_size)
+{
+    bool known =
+        strncmp(value, "tcp://", 6) == 0 || strncmp(value, "ipc://", 6) == 0;
+    if (!known || strlen(value) <= 6 || strlen(value) >= out_size) {
+        snprintf(reason, reason_size,
+                 "invalid %s '%.64s': expected tcp://HOST:PORT or ipc://PATH "
+                 "of at most %zu bytes",
+                 key, value, out_size - 1);
+        return -1;
+    }
+    snprintf(out, out_size, "%s", value);
+    return 0;
 }
 
 /* Applies one key = value setting; returns 0 or -1 with a reason. */
@@ -120,6 +138,10 @@ static int s_apply(config_t *config, const char *key, const char *value,
         snprintf(config->bind, sizeof config->bind, "%s", value);
     else if (strcmp(key, "directory") == 0)
         snprintf(config->directory, sizeof config->directory, "%s", value);
+    else if (strcmp(key, "directory-feed") == 0)
+        return s_set_endpoint(key, value, config->directory_feed,
+                              sizeof config->directory_feed, reason,
+                              reason_size);
     else
         return s_apply_number(config, key, value, reason, reason_size);
     return 0;

@@ -6,6 +6,8 @@
  *   bind                 endpoint served to other suppliers (required),
  *                        for example tcp://127.0.0.1:7101
  *   directory            the directory's endpoint (required)
+ *   directory-feed       the directory's change feed (optional); without
+ *                        it cached answers expire only by their lifetime
  *   max-skew-seconds     accepted difference of a request's ts (300)
  *   agent-timeout-ms     time an agent has to answer (5000)
  *   directory-timeout-ms time the directory has to answer (1000)
@@ -29,6 +31,7 @@ typedef struct {
     char mpid[5];
     char bind[256];
     char directory[256];
+    char directory_feed[256]; /* "" when not configured */
     int64_t max_skew_ms;
     int agent_timeout_ms;
     int directory_timeout_ms;

@@ -95,7 +95,13 @@ static void s_refresh_allow_list(node_t *node, int64_t now_ms)
     dir_supplier_t *list = NULL;
     size_t count = 0;
     char error[512];
-    dirclient_flush(node->directory);
+    /* With a feed, changes to suppliers come through it, so only the list
+     * is fetched again; without one, the whole cache goes, which bounds
+     * how long a stale answer lives to this interval. */
+    if (node->feed)
+        dirclient_forget_supplier(node->directory, NULL);
+    else
+        dirclient_flush(node->directory);
     if (dirclient_suppliers(node->directory, &list, &count, error,
                             sizeof error) != DIR_OK) {
         log_warning("cannot load the supplier keys from the directory, "
@@ -116,6 +122,25 @@ static void s_refresh_allow_list(node_t *node, int64_t now_ms)
     node->allow_list_refreshed = now_ms;
     free(keep);
     free(list);
+}
+
+/* Subscribes to the directory's change feed when node.conf names one. */
+static int s_open_feed(node_t *node, const char *directory_key, char *error,
+                       size_t error_size)
+{
+    if (!node->config.directory_feed[0])
+        return 0;
+    node->feed = dir_feed_new_for_client(node->directory);
+    if (!node->feed) {
+        snprintf(error, error_size, "out of memory for the directory feed");
+        return -1;
+    }
+    if (dir_feed_connect(node->feed, node->config.directory_feed, directory_key,
+                         node->cert, error, error_size) != 0)
+        return -1;
+    log_info("directory feed subscribed endpoint=%s",
+             node->config.directory_feed);
+    return 0;
 }
 
 static int s_load_keys(node_t *node, char *error, size_t error_size)
@@ -146,7 +171,7 @@ static int s_load_keys(node_t *node, char *error, size_t error_size)
                  node->config.directory);
         return -1;
     }
-    return 0;
+    return s_open_feed(node, directory_key, error, error_size);
 }
 
 /* Creates HOME/run with mode 0700, so only this user reaches the control
@@ -230,6 +255,7 @@ static void s_close(node_t *node)
     zsock_destroy(&node->control);
     agent_pool_destroy(&node->agents);
     zsock_destroy(&node->server);
+    dir_feed_destroy(&node->feed);
     dirclient_destroy(&node->directory);
     zap_destroy(&node->zap);
     audit_destroy(&node->audit);
@@ -254,12 +280,25 @@ static int s_open(node_t *node, const char *home, char *error,
         return -1;
     node->poller = zpoller_new(node->server, agent_pool_socket(node->agents),
                                node->control, NULL);
+    if (node->feed)
+        zpoller_add(node->poller, dir_feed_socket(node->feed));
     return 0;
+}
+
+/* Applies the changes waiting on the feed, so that no request is decided
+ * on an answer that a change already published has made stale. */
+static void s_read_feed(node_t *node)
+{
+    if (node->feed)
+        dir_feed_receive(node->feed);
 }
 
 /* Handles one message on socket; returns false when nothing was waiting. */
 static bool s_handle(node_t *node, void *socket)
 {
+    s_read_feed(node);
+    if (node->feed && socket == dir_feed_socket(node->feed))
+        return false;
     if (socket == node->server)
         server_handle_peer(node);
     else if (socket == agent_pool_socket(node->agents))
@@ -299,6 +338,8 @@ static void s_tick(node_t *node)
     requester_expire(node, now);
     if (now - node->allow_list_refreshed >= NODE_ALLOW_LIST_REFRESH_MS)
         s_refresh_allow_list(node, now);
+    if (node->feed)
+        dir_feed_tick(node->feed, now);
 }
 
 static void s_run(node_t *node, zsock_t *pipe)

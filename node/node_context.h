@@ -9,6 +9,7 @@
 #include "agent_pool.h"
 #include "audit.h"
 #include "config.h"
+#include "dir_feed.h"
 #include "dirclient.h"
 #include "ledger.h"
 #include "sign.h"
@@ -21,6 +22,7 @@ typedef struct {
     zcert_t *cert;
     signer_t *signer;
     dirclient_t *directory;
+    dir_feed_t *feed; /* the directory's change feed, or NULL */
     ledger_t *ledger;
     tariff_set_t *tariffs;
     audit_t *audit;
