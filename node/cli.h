@@ -27,6 +27,11 @@ typedef struct {
     const char *dir;
     const char *name;
     const char *seq;
+    const char *period; /* a calendar month YYYY-MM, in place of from/to */
+    const char *out;    /* file to write a signed statement to */
+    const char *show;   /* statement file to print and check */
+    const char *import; /* doubly-signed statement file to store */
+    bool accept;
     int timeout_ms;
     cli_format_t format;
     bool help;
@@ -38,8 +43,9 @@ typedef struct {
  * error naming the bad argument. */
 int cli_parse(int argc, char **argv, int start, cli_options_t *options);
 
-/* Parses --from/--to into ms; both required when required is true.
- * Returns 0 or -1 after printing an error naming the bad value. */
+/* Parses --period, or else --from/--to, into ms; a range is required
+ * when required is true. Returns 0 or -1 after printing an error naming
+ * the bad value. */
 int cli_range(const cli_options_t *options, bool required, int64_t *from_ms,
               int64_t *to_ms);
 
@@ -52,5 +58,12 @@ int cli_receipts(const cli_options_t *options);
 int cli_statement(const cli_options_t *options);
 int cli_ledger_verify(const cli_options_t *options);
 int cli_evidence(const cli_options_t *options);
+/* Statement files, reconciliation, agreed statements, net position and
+ * exports (cli_finance.c and cli_export.c). */
+int cli_statement_file(const cli_options_t *options);
+int cli_reconcile(const cli_options_t *options);
+int cli_statements(const cli_options_t *options);
+int cli_settle(const cli_options_t *options);
+int cli_export(const cli_options_t *options);
 
 #endif

@@ -9,6 +9,7 @@
 #include "hex.h"
 #include "keys.h"
 #include "log.h"
+#include "statement.h"
 
 static const char s_usage[] =
     "usage: sdx [--home DIR] COMMAND [OPTIONS]\n"
@@ -22,7 +23,18 @@ static const char s_usage[] =
     "  receipts [--counterparty MPID] [--from T --to T]\n"
     "                                   list receipts, acknowledged or not\n"
     "  statement --counterparty MPID --from T --to T [--role issued|received]\n"
-    "                                   counts, units and amounts per type\n"
+    "                                   counts, units and amounts per type;\n"
+    "                                   --out FILE writes a signed statement\n"
+    "                                   file, --show FILE checks one\n"
+    "  reconcile [--accept] [--out FILE] STATEMENT_FILE\n"
+    "                                   compare a counterparty's statement\n"
+    "                                   with the ledger; --accept signs\n"
+    "                                   it as agreed\n"
+    "  statements [--import FILE]       list or store agreed statements\n"
+    "  settle --counterparty MPID --period M\n"
+    "                                   net position from agreed statements\n"
+    "  export receipts --from T --to T --csv|--json [--counterparty MPID]\n"
+    "                                   every field of every receipt\n"
     "  ledger verify                    check every chain and signature\n"
     "  evidence --counterparty MPID --seq N\n"
     "                                   show the signed directory answer\n"
@@ -35,9 +47,12 @@ static const char s_usage[] =
     "  --timeout-ms N    how long read waits for the node (default 15000)\n"
     "  T                 YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z, UTC; ranges\n"
     "                    are half-open: from is included, to is not\n"
+    "  --period M        a calendar month YYYY-MM (UTC) in place of\n"
+    "                    --from and --to\n"
     "\n"
-    "Exit status: 0 ok, 1 failed (unavailable, timeout, disputed), 2 usage\n"
-    "error, 3 denied by the serving node, 4 not found or invalid request.\n"
+    "Exit status: 0 ok, 1 failed (unavailable, timeout, disputed, or a\n"
+    "statement that does not reconcile), 2 usage error, 3 denied by the\n"
+    "serving node, 4 not found or invalid request.\n"
     "`sdx COMMAND --help` shows the help of one command.\n";
 
 int cli_fail(int code, const char *format, ...)
@@ -64,12 +79,15 @@ static const char *s_value(int argc, char **argv, int *i)
 static const char **s_string_option(cli_options_t *options, const char *name)
 {
     static const char *const names[] = {
-        "--home",       "--from", "--to",   "--counterparty", "--role",
-        "--request-id", "--dir",  "--name", "--seq"};
+        "--home",       "--from", "--to",    "--counterparty", "--role",
+        "--request-id", "--dir",  "--name",  "--seq",          "--period",
+        "--out",        "--show", "--import"};
     const char **slots[] = {
         &options->home,         &options->from, &options->to,
         &options->counterparty, &options->role, &options->request_id,
-        &options->dir,          &options->name, &options->seq};
+        &options->dir,          &options->name, &options->seq,
+        &options->period,       &options->out,  &options->show,
+        &options->import};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(name, names[i]) == 0)
             return slots[i];
@@ -88,6 +106,8 @@ int cli_parse(int argc, char **argv, int start, cli_options_t *options)
             options->format = CLI_JSON;
         else if (strcmp(arg, "--csv") == 0)
             options->format = CLI_CSV;
+        else if (strcmp(arg, "--accept") == 0)
+            options->accept = true;
         else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             options->help = true;
         else if (strcmp(arg, "--timeout-ms") == 0) {
@@ -117,9 +137,28 @@ int cli_parse(int argc, char **argv, int start, cli_options_t *options)
     return 0;
 }
 
+static int s_period(const cli_options_t *options, int64_t *from_ms,
+                    int64_t *to_ms)
+{
+    if (options->from || options->to) {
+        cli_fail(CLI_USAGE, "give --period or --from/--to, not both");
+        return -1;
+    }
+    if (statement_parse_period(options->period, from_ms, to_ms) != 0) {
+        cli_fail(CLI_USAGE,
+                 "invalid --period '%s': expected a calendar month YYYY-MM "
+                 "(UTC), such as 2026-11",
+                 options->period);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_range(const cli_options_t *options, bool required, int64_t *from_ms,
               int64_t *to_ms)
 {
+    if (options->period)
+        return s_period(options, from_ms, to_ms);
     if (!options->from && !options->to && !required)
         return 0;
     if (!options->from || !options->to) {
@@ -210,7 +249,17 @@ int main(int argc, char **argv)
     if (strcmp(name, "receipts") == 0)
         return cli_receipts(&options);
     if (strcmp(name, "statement") == 0)
-        return cli_statement(&options);
+        return options.out || options.show || options.help
+                   ? cli_statement_file(&options)
+                   : cli_statement(&options);
+    if (strcmp(name, "reconcile") == 0)
+        return cli_reconcile(&options);
+    if (strcmp(name, "statements") == 0)
+        return cli_statements(&options);
+    if (strcmp(name, "settle") == 0)
+        return cli_settle(&options);
+    if (strcmp(name, "export") == 0)
+        return cli_export(&options);
     if (strcmp(name, "evidence") == 0)
         return cli_evidence(&options);
     if (ledger && options.positional_count == 1 &&

@@ -445,8 +445,8 @@ void reconcile_write_table(const reconcile_t *self,
     else
         fprintf(out,
                 "Result: the statement does not agree with this ledger "
-                "(%zu findings)\n",
-                self->count);
+                "(%zu finding%s)\n",
+                self->count, self->count == 1 ? "" : "s");
 }
 
 static void s_json_total(FILE *out, const statement_t *s)
