@@ -11,6 +11,7 @@
 #include "json.h"
 #include "keys.h"
 #include "ledger.h"
+#include "ledger_checkpoint.h"
 #include "receipt.h"
 #include "statement.h"
 
@@ -232,14 +233,38 @@ static int s_load_keys(const config_t *config, key_table_t *table)
     return CLI_OK;
 }
 
+/* Runs ledger_verify and, when the chains are sound, the checkpoint
+ * checks; result gets the first problem. Returns 0 or -1 with error. */
+static int s_verify_all(ledger_t *ledger, const config_t *config,
+                        key_table_t *keys, ledger_verify_result_t *result,
+                        uint64_t *checkpoint_count, char *error,
+                        size_t error_size)
+{
+    ledger_verify_result_t checkpoints;
+    *checkpoint_count = 0;
+    if (ledger_verify(ledger, s_lookup_key, keys, result, error, error_size))
+        return -1;
+    if (!result->ok)
+        return 0;
+    if (ledger_verify_checkpoints(ledger, config->mpid, s_lookup_key, keys,
+                                  &checkpoints, error, error_size))
+        return -1;
+    *checkpoint_count = checkpoints.checkpoints;
+    if (!checkpoints.ok)
+        *result = checkpoints;
+    return 0;
+}
+
 int cli_ledger_verify(const cli_options_t *options)
 {
     if (options->help) {
         printf("usage: sdx [--home DIR] ledger verify\n\n"
                "Checks every receipt chain and acknowledgement in the\n"
                "ledger: hashes, links, signatures (keys from the directory)\n"
-               "and that each row matches its signed body. Exits 0 when the\n"
-               "ledger is intact, 1 naming the first bad sequence number.\n");
+               "and that each row matches its signed body. Then checks that\n"
+               "the ledger still agrees with every stored chain checkpoint.\n"
+               "Exits 0 when the ledger is intact, 1 naming the first bad\n"
+               "sequence number (and the checkpoint that shows it).\n");
         return CLI_OK;
     }
     config_t config;
@@ -250,14 +275,16 @@ int cli_ledger_verify(const cli_options_t *options)
     key_table_t keys = {0};
     code = s_load_keys(&config, &keys);
     ledger_verify_result_t result;
+    uint64_t checkpoints = 0;
     char error[512];
-    if (code == CLI_OK && ledger_verify(ledger, s_lookup_key, &keys, &result,
-                                        error, sizeof error))
+    if (code == CLI_OK && s_verify_all(ledger, &config, &keys, &result,
+                                       &checkpoints, error, sizeof error))
         code = cli_fail(CLI_FAILED, "cannot read the ledger: %s", error);
     else if (code == CLI_OK && result.ok)
         printf("ledger intact: %" PRIu64 " chains, %" PRIu64
-               " receipts, %" PRIu64 " acknowledgements verified\n",
-               result.chains, result.receipts, result.acks);
+               " receipts, %" PRIu64 " acknowledgements, %" PRIu64
+               " checkpoints verified\n",
+               result.chains, result.receipts, result.acks, checkpoints);
     else if (code == CLI_OK)
         code = cli_fail(
             CLI_FAILED, "ledger damaged: chain %s->%s seq %" PRIu64 "%s: %s",

@@ -55,6 +55,8 @@ static const numeric_setting_t s_numeric[] = {
     {"directory-timeout-ms", 10, 600000, "milliseconds"},
     {"request-timeout-ms", 10, 600000, "milliseconds"},
     {"max-frame-bytes", 1024, 64 << 20, "bytes"},
+    {"checkpoint-interval-seconds", 1, 86400, "seconds"},
+    {"recovery-interval-seconds", 1, 86400, "seconds"},
 };
 
 static void s_store_number(config_t *config, size_t index, long long number)
@@ -71,6 +73,12 @@ static void s_store_number(config_t *config, size_t index, long long number)
         break;
     case 3:
         config->request_timeout_ms = (int)number;
+        break;
+    case 5:
+        config->checkpoint_interval_ms = number * 1000;
+        break;
+    case 6:
+        config->recovery_interval_ms = number * 1000;
         break;
     default:
         config->max_frame = (size_t)number;
@@ -100,7 +108,8 @@ static int s_apply_number(config_t *config, const char *key, const char *value,
     snprintf(reason, reason_size,
              "unknown key '%s'; the keys are mpid, bind, directory, "
              "directory-feed, max-skew-seconds, agent-timeout-ms, "
-             "directory-timeout-ms, request-timeout-ms and max-frame-bytes",
+             "directory-timeout-ms, request-timeout-ms, max-frame-bytes, "
+             "checkpoint-interval-seconds and recovery-interval-seconds",
              key);
     return -1;
 }
@@ -156,6 +165,8 @@ static void s_defaults(config_t *config, const char *home)
     config->directory_timeout_ms = 1000;
     config->request_timeout_ms = 10000;
     config->max_frame = 1024 * 1024;
+    config->checkpoint_interval_ms = 60 * 1000;
+    config->recovery_interval_ms = 30 * 1000;
 }
 
 int config_load(const char *home, config_t *config, char *error,

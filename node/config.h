@@ -13,6 +13,10 @@
  *   directory-timeout-ms time the directory has to answer (1000)
  *   request-timeout-ms   time a peer node has to answer (10000)
  *   max-frame-bytes      largest frame accepted (1048576)
+ *   checkpoint-interval-seconds  how often chain checkpoints are issued
+ *                        and sent to requesting nodes (60)
+ *   recovery-interval-seconds    how often serving nodes are asked for
+ *                        receipts this node may have missed (30)
  *
  * Files under HOME: node.cert/node.cert_secret and node.sign/
  * node.sign_secret (from `sdx keygen`), directory.cert and directory.sign
@@ -37,6 +41,8 @@ typedef struct {
     int directory_timeout_ms;
     int request_timeout_ms;
     size_t max_frame;
+    int64_t checkpoint_interval_ms;
+    int64_t recovery_interval_ms;
 } config_t;
 
 /* Reads HOME/node.conf into config. Returns 0, or -1 with a sentence

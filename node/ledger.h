@@ -199,6 +199,7 @@ typedef struct {
     uint64_t chains; /* counts of what was checked */
     uint64_t receipts;
     uint64_t acks;
+    uint64_t checkpoints; /* set by ledger_verify_checkpoints */
 } ledger_verify_result_t;
 
 /* Walks every chain from seq 1 and then every acknowledgement, and reports

@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checkpoint_exchange.h"
 #include "clock.h"
 #include "curve.h"
 #include "keys.h"
 #include "log.h"
 #include "node_context.h"
+#include "recovery.h"
 #include "requester.h"
 #include "server.h"
 
@@ -249,6 +251,8 @@ static void s_close(node_t *node)
     if (node->in_batch)
         s_flush(node);
     zpoller_destroy(&node->poller);
+    checkpoint_exchange_destroy(node);
+    recovery_destroy(node);
     requester_destroy(node);
     zhashx_destroy(&node->served);
     zlistx_destroy(&node->outbox);
@@ -272,6 +276,8 @@ static int s_open(node_t *node, const char *home, char *error,
     zlistx_set_destructor(node->outbox, s_outbox_destroy);
     server_init(node);
     requester_init(node);
+    recovery_init(node);
+    checkpoint_exchange_init(node);
     if (config_load(home, &node->config, error, error_size) ||
         s_make_run_folder(node, error, error_size) ||
         s_load_keys(node, error, error_size) ||
@@ -338,6 +344,8 @@ static void s_tick(node_t *node)
     requester_expire(node, now);
     if (now - node->allow_list_refreshed >= NODE_ALLOW_LIST_REFRESH_MS)
         s_refresh_allow_list(node, now);
+    recovery_tick(node, now);
+    checkpoint_exchange_tick(node, now);
     if (node->feed)
         dir_feed_tick(node->feed, now);
 }

@@ -36,6 +36,10 @@ typedef struct {
     zlistx_t *outbox;   /* outbox_t, sent after the next ledger commit */
     bool in_batch;      /* a ledger transaction is open */
     int64_t allow_list_refreshed;
+    zhashx_t *recovering;  /* serving MPID -> outstanding receipt.pending */
+    zhashx_t *checkpoints; /* requesting MPID -> latest checkpoint issued */
+    int64_t recovery_ticked;
+    int64_t checkpoint_ticked;
 } node_t;
 
 /* Opens the ledger batch if none is open. Returns 0 or -1. */

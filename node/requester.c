@@ -6,13 +6,17 @@
 #include <string.h>
 
 #include "ack.h"
+#include "checkpoint.h"
+#include "checkpoint_exchange.h"
 #include "clock.h"
 #include "curve.h"
 #include "envelope.h"
 #include "hex.h"
 #include "log.h"
 #include "message.h"
+#include "pending.h"
 #include "receipt.h"
+#include "recovery.h"
 #include "request.h"
 
 /* An open connection to another supplier's node. */
@@ -32,7 +36,9 @@ typedef struct {
 
 /* The outcome of checking a received receipt. */
 typedef struct {
-    const char *status; /* "acknowledged", "duplicate" or "disputed" */
+    /* "acknowledged", "duplicate", "pending" (it arrived before an earlier
+     * receipt of its chain, which is being fetched) or "disputed" */
+    const char *status;
     char reason[512];
     receipt_t receipt;
 } receipt_check_t;
@@ -152,7 +158,19 @@ static peer_t *s_peer(node_t *node, const dir_supplier_t *supplier, char *error,
     zpoller_add(node->poller, socket);
     log_info("connecting to peer node supplier=%s endpoint=%s", supplier->mpid,
              supplier->endpoint);
+    recovery_request(node, supplier->mpid, socket);
     return peer;
+}
+
+zsock_t *requester_connect(node_t *node, const char *mpid, char *error,
+                           size_t error_size)
+{
+    dir_supplier_t supplier;
+    if (dirclient_supplier(node->directory, mpid, &supplier, error,
+                           error_size) != DIR_OK)
+        return NULL;
+    peer_t *peer = s_peer(node, &supplier, error, error_size);
+    return peer ? peer->socket : NULL;
 }
 
 /* Re-encodes the CLI's request for the peer with this node's clock. */
@@ -290,14 +308,15 @@ void requester_handle_control(node_t *node)
 }
 
 /* Checks the receipt fields against the request and the local tariff.
- * Returns 0, or -1 with the dispute reason in check->reason. */
+ * request_id is NULL for a receipt that came without its request, through
+ * recovery. Returns 0, or -1 with the dispute reason in check->reason. */
 static int s_check_fields(node_t *node, const peer_t *peer,
-                          const envelope_header_t *header,
-                          const outgoing_t *outgoing, receipt_check_t *check)
+                          const uint8_t *request_id, const outgoing_t *outgoing,
+                          receipt_check_t *check)
 {
     const receipt_t *r = &check->receipt;
     const size_t size = sizeof check->reason;
-    if (memcmp(r->request_id, header->id, 16) != 0 ||
+    if ((request_id && memcmp(r->request_id, request_id, 16) != 0) ||
         strcmp(r->serving, peer->supplier.mpid) != 0 ||
         strcmp(r->requesting, node->config.mpid) != 0 ||
         (outgoing && (strcmp(r->mpxn, outgoing->request.mpxn) != 0 ||
@@ -338,9 +357,10 @@ static int s_check_fields(node_t *node, const peer_t *peer,
 }
 
 /* Places the receipt in its chain: appended, a duplicate of a stored one,
- * or a dispute. Returns 0 when it is in the ledger now. */
-static int s_chain(node_t *node, const uint8_t *body, size_t body_size,
-                   const uint8_t *sig, receipt_check_t *check)
+ * deferred until the receipts before it are fetched, or a dispute. Returns
+ * 0 when it is in the ledger now, 1 when it was deferred, or -1. */
+static int s_chain(node_t *node, peer_t *peer, const uint8_t *body,
+                   size_t body_size, const uint8_t *sig, receipt_check_t *check)
 {
     const receipt_t *r = &check->receipt;
     char error[512];
@@ -359,8 +379,8 @@ static int s_chain(node_t *node, const uint8_t *body, size_t body_size,
             memcmp(row.hash, hash, HASH_SIZE) == 0) {
             check->status = "duplicate";
             snprintf(check->reason, sizeof check->reason,
-                     "the same receipt seq %" PRIu64
-                     " as before: not charged again",
+                     "receipt seq %" PRIu64 " is already stored: it is "
+                     "charged once",
                      r->seq);
             return 0;
         }
@@ -368,6 +388,19 @@ static int s_chain(node_t *node, const uint8_t *body, size_t body_size,
                  "receipt seq %" PRIu64 " conflicts with the stored one",
                  r->seq);
         return -1;
+    }
+    if (r->seq > head_seq + 1) {
+        /* An earlier receipt was lost, for example when this node stopped
+         * after the serving node committed it. Recovery fetches the
+         * missing ones and this one with them. */
+        check->status = "pending";
+        snprintf(check->reason, sizeof check->reason,
+                 "receipt seq %" PRIu64 " arrived before seq %" PRIu64
+                 "; the missing receipts are being fetched from %s's node, "
+                 "then it is stored and acknowledged",
+                 r->seq, head_seq + 1, r->serving);
+        recovery_request(node, r->serving, peer->socket);
+        return 1;
     }
     if (r->seq != head_seq + 1 || memcmp(r->prev_hash, head_hash, HASH_SIZE)) {
         snprintf(check->reason, sizeof check->reason,
@@ -435,6 +468,59 @@ static void s_acknowledge(node_t *node, peer_t *peer, const uint8_t *body,
     free(ack_body);
 }
 
+/* Records a receipt that failed a check, once: the same body offered
+ * again (recovery lists it until it is acknowledged) is not recorded
+ * twice. */
+static void s_dispute(node_t *node, const peer_t *peer, const uint8_t *body,
+                      size_t body_size, const uint8_t *sig,
+                      const receipt_check_t *check)
+{
+    char error[512], earlier[512];
+    log_warning("receipt disputed serving=%s: %s", peer->supplier.mpid,
+                check->reason);
+    if (!body || node_batch_begin(node) != 0)
+        return;
+    int found = ledger_find_dispute(node->ledger, peer->supplier.mpid,
+                                    node->config.mpid, body, body_size, earlier,
+                                    sizeof earlier, error, sizeof error);
+    if (found == 0 &&
+        ledger_record_dispute(node->ledger, peer->supplier.mpid,
+                              node->config.mpid, body, body_size, sig,
+                              check->reason, error, sizeof error))
+        found = -1;
+    if (found < 0)
+        log_error("dispute not recorded serving=%s: %s", peer->supplier.mpid,
+                  error);
+}
+
+/* Verifies a signed receipt from peer and stores and acknowledges it, or
+ * defers or disputes it. request_id and outgoing are NULL for a receipt
+ * that came through recovery. Returns 0 when it is in the ledger now, 1
+ * when it was deferred, or -1 when it was disputed. */
+static int s_file_receipt(node_t *node, peer_t *peer, const uint8_t *request_id,
+                          const outgoing_t *outgoing, const uint8_t *body,
+                          size_t body_size, const uint8_t *sig,
+                          receipt_check_t *check)
+{
+    char error[512];
+    int placed = -1;
+    check->status = "disputed";
+    if (!receipt_verify(peer->supplier.sign_key, body, body_size, sig))
+        snprintf(check->reason, sizeof check->reason,
+                 "receipt signature is not %s's", peer->supplier.mpid);
+    else if (receipt_decode(body, body_size, &check->receipt, error,
+                            sizeof error))
+        snprintf(check->reason, sizeof check->reason, "bad receipt: %s", error);
+    else if (node_batch_begin(node) == 0 &&
+             s_check_fields(node, peer, request_id, outgoing, check) == 0)
+        placed = s_chain(node, peer, body, body_size, sig, check);
+    if (placed == 0)
+        s_acknowledge(node, peer, body, body_size, &check->receipt);
+    else if (placed < 0)
+        s_dispute(node, peer, body, body_size, sig, check);
+    return placed;
+}
+
 /* Verifies and files the receipt of an ok reply. */
 static void s_take_receipt(node_t *node, peer_t *peer,
                            const envelope_header_t *header,
@@ -446,35 +532,20 @@ static void s_take_receipt(node_t *node, peer_t *peer,
     const uint8_t *sig = NULL;
     size_t body_size = 0, sig_size = 0;
     char error[512];
-    check->status = "disputed";
     if (mp_get_container(root, "receipt", MSGPACK_OBJECT_MAP, &wire, error,
                          sizeof error) ||
         mp_get_bin_ref(wire, "body", &body, &body_size, error, sizeof error) ||
         mp_get_bin_ref(wire, "sig", &sig, &sig_size, error, sizeof error) ||
-        sig_size != SIGN_SIGNATURE_SIZE)
+        sig_size != SIGN_SIGNATURE_SIZE) {
+        check->status = "disputed";
         snprintf(check->reason, sizeof check->reason,
                  "reply carries no readable receipt: %s", error);
-    else if (!receipt_verify(peer->supplier.sign_key, body, body_size, sig))
-        snprintf(check->reason, sizeof check->reason,
-                 "receipt signature is not %s's", peer->supplier.mpid);
-    else if (receipt_decode(body, body_size, &check->receipt, error,
-                            sizeof error))
-        snprintf(check->reason, sizeof check->reason, "bad receipt: %s", error);
-    else if (node_batch_begin(node) == 0 &&
-             s_check_fields(node, peer, header, outgoing, check) == 0 &&
-             s_chain(node, body, body_size, sig, check) == 0) {
-        s_acknowledge(node, peer, body, body_size, &check->receipt);
+        s_dispute(node, peer, body, body_size,
+                  sig_size == SIGN_SIGNATURE_SIZE ? sig : NULL, check);
         return;
     }
-    log_warning("receipt disputed serving=%s: %s", peer->supplier.mpid,
-                check->reason);
-    if (body && node_batch_begin(node) == 0 &&
-        ledger_record_dispute(node->ledger, peer->supplier.mpid,
-                              node->config.mpid, body, body_size,
-                              sig_size == SIGN_SIGNATURE_SIZE ? sig : NULL,
-                              check->reason, error, sizeof error))
-        log_error("dispute not recorded serving=%s: %s", peer->supplier.mpid,
-                  error);
+    s_file_receipt(node, peer, header->id, outgoing, body, body_size, sig,
+                   check);
 }
 
 static peer_t *s_peer_of_socket(node_t *node, void *socket)
@@ -484,6 +555,24 @@ static peer_t *s_peer_of_socket(node_t *node, void *socket)
         if ((void *)peer->socket == socket)
             return peer;
     return NULL;
+}
+
+int requester_file_recovered(node_t *node, const char *serving,
+                             const uint8_t *body, size_t body_size,
+                             const uint8_t sig[SIGN_SIGNATURE_SIZE], char *note,
+                             size_t note_size)
+{
+    peer_t *peer = zhashx_lookup(node->peers, serving);
+    receipt_check_t check = {0};
+    if (!peer) {
+        snprintf(note, note_size, "no connection to %s's node is open",
+                 serving);
+        return -1;
+    }
+    int placed =
+        s_file_receipt(node, peer, NULL, NULL, body, body_size, sig, &check);
+    snprintf(note, note_size, "%s", check.reason);
+    return placed;
 }
 
 /* Handles one decoded reply from a peer. */
@@ -540,6 +629,11 @@ static void s_receive_from(node_t *node, peer_t *peer)
     else if (strcmp(header.type, "receipt.ack") == 0)
         log_debug("acknowledgement confirmed by serving=%s",
                   peer->supplier.mpid);
+    else if (strcmp(header.type, PENDING_TYPE) == 0)
+        recovery_handle_reply(node, peer->supplier.mpid, envelope, &header);
+    else if (strcmp(header.type, CHECKPOINT_TYPE) == 0)
+        checkpoint_exchange_handle_reply(node, peer->supplier.mpid, envelope,
+                                         &header);
     else
         s_handle_reply(node, peer, envelope, &header, frame);
     envelope_destroy(&envelope);

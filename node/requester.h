@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "node_context.h"
+#include "sign.h"
 
 /* Creates the tables of peers and outstanding requests. */
 void requester_init(node_t *node);
@@ -38,5 +39,22 @@ int requester_drain_peers(node_t *node);
 
 /* Answers outstanding requests past their deadline with timeout. */
 void requester_expire(node_t *node, int64_t now_ms);
+
+/* Returns the connection to mpid's node, found through the directory and
+ * opened on first use; the node owns it. Returns NULL with a sentence in
+ * error when the directory cannot name the node or the socket fails. */
+zsock_t *requester_connect(node_t *node, const char *mpid, char *error,
+                           size_t error_size);
+
+/* Checks a receipt that serving's node sent in a receipt.pending reply as
+ * a reply's receipt is checked, except that no request is known to match
+ * it, then stores and acknowledges it (or sends the stored
+ * acknowledgement again). Returns 0 when it is in the ledger now, 1 when
+ * an earlier receipt is still missing, or -1 when it was disputed; note
+ * gets a sentence about it. */
+int requester_file_recovered(node_t *node, const char *serving,
+                             const uint8_t *body, size_t body_size,
+                             const uint8_t sig[SIGN_SIGNATURE_SIZE], char *note,
+                             size_t note_size);
 
 #endif

@@ -6,14 +6,18 @@
 #include <string.h>
 
 #include "ack.h"
+#include "checkpoint.h"
+#include "checkpoint_exchange.h"
 #include "clock.h"
 #include "envelope.h"
 #include "hex.h"
 #include "ledger_evidence.h"
 #include "log.h"
 #include "message.h"
+#include "pending.h"
 #include "permission.h"
 #include "receipt.h"
+#include "recovery.h"
 #include "request.h"
 
 /* A request handed to an agent, waiting for its reply. */
@@ -372,6 +376,11 @@ void server_handle_peer(node_t *node)
         s_reply_error(node, routing, &header, STATUS_STALE, NULL, error);
     } else if (strcmp(header.type, "receipt.ack") == 0)
         s_handle_ack(node, routing, requester, envelope, &header);
+    else if (strcmp(header.type, PENDING_TYPE) == 0)
+        recovery_answer(node, routing, requester, envelope, &header);
+    else if (strcmp(header.type, CHECKPOINT_TYPE) == 0)
+        checkpoint_exchange_receive(node, routing, requester, envelope,
+                                    &header);
     else
         s_handle_meter_request(node, routing, requester, envelope, &header);
     envelope_destroy(&envelope);

@@ -390,6 +390,93 @@ static void test_acks(void)
     s_brvo_unknown = false;
 }
 
+/* Inserts an acknowledgement row of ALFA->BRVO or BRVO->ALFA seq, with
+ * the receipt hash of that seq and a body signed by signer. */
+static void s_insert_ack(sqlite3 *db, const char *serving,
+                         const char *requesting, uint64_t seq, signer_t *signer)
+{
+    ack_t ack = {.seq = seq, .acked_at = 1370000999000};
+    strcpy(ack.serving, serving);
+    strcpy(ack.requesting, requesting);
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_prepare_v2(db,
+                       "SELECT hash FROM receipts WHERE serving = ?1"
+                       " AND requesting = ?2 AND seq = ?3",
+                       -1, &stmt, NULL);
+    sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)seq);
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        bail_out("no receipt %s->%s seq %llu", serving, requesting,
+                 (unsigned long long)seq);
+    memcpy(ack.receipt_hash, sqlite3_column_blob(stmt, 0), HASH_SIZE);
+    sqlite3_finalize(stmt);
+    uint8_t *body = NULL;
+    size_t size = 0;
+    uint8_t sig[SIGN_SIGNATURE_SIZE];
+    if (ack_encode(&ack, &body, &size) != 0)
+        bail_out("ack_encode failed");
+    ack_sign(signer, body, size, sig);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO acks VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+                       -1, &stmt, NULL);
+    sqlite3_bind_text(stmt, 1, serving, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, requesting, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)seq);
+    sqlite3_bind_blob(stmt, 4, ack.receipt_hash, HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 5, body, (int)size, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 6, sig, SIGN_SIGNATURE_SIZE, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        bail_out("insert ack: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(stmt);
+    free(body);
+}
+
+/* Acknowledgements inserted, moved or swapped, and receipts moved to
+ * another chain. */
+static void test_moves(void)
+{
+    sqlite3 *db = s_open_case();
+    s_insert_ack(db, "BRVO", "ALFA", 2, s_mallory);
+    ledger_verify_result_t result = s_verify_case(db);
+    s_expect("ack inserted by another key", &result, "BRVO", 2, true,
+             "bad acknowledgement signature");
+
+    db = s_open_case();
+    s_insert_ack(db, "BRVO", "ALFA", 1, s_brvo);
+    result = s_verify_case(db);
+    s_expect("ack inserted with the serving key", &result, "BRVO", 1, true,
+             "bad acknowledgement signature");
+
+    db = s_open_case();
+    s_exec(db, "UPDATE acks SET seq = 9 WHERE requesting = 'BRVO'"
+               " AND seq = 6");
+    result = s_verify_case(db);
+    s_expect("ack moved past the chain", &result, "ALFA", 9, false,
+             "receipt is missing");
+
+    db = s_open_case();
+    s_exec(db, "UPDATE acks SET seq = 100 WHERE seq = 2;"
+               "UPDATE acks SET seq = 2 WHERE seq = 3;"
+               "UPDATE acks SET seq = 3 WHERE seq = 100;");
+    result = s_verify_case(db);
+    s_expect("acks of seq 2 and 3 swapped", &result, "ALFA", 2, true,
+             "another receipt");
+
+    db = s_open_case();
+    s_exec(db, "UPDATE acks SET requesting = 'CHRL' WHERE seq = 4");
+    result = s_verify_case(db);
+    s_expect("ack moved to another chain", &result, "ALFA", 4, false,
+             "receipt is missing");
+
+    db = s_open_case();
+    s_exec(db, "UPDATE receipts SET requesting = 'CHRL'"
+               " WHERE serving = 'BRVO' AND seq = 1");
+    result = s_verify_case(db);
+    s_expect("receipt moved to another chain", &result, "BRVO", 1, false,
+             "seq 1 is missing");
+}
+
 int main(void)
 {
     uint8_t seed[32];
@@ -411,6 +498,7 @@ int main(void)
     test_reorder();
     test_insertions();
     test_acks();
+    test_moves();
 
     signer_destroy(&s_alfa);
     signer_destroy(&s_brvo);

@@ -6,7 +6,9 @@ usage: rawclient.py ENDPOINT CLIENT_CERT SERVER_CERT MODE [MPXN]
 CLIENT_CERT is a czmq certificate (NAME.cert, with NAME.cert_secret beside
 it); SERVER_CERT the server's NAME.cert. Each mode sends one or more frames
 and prints one line per reply: the reply's status, or "no-reply".
-Modes: garbage, hostile, missing-mpxn, bad-mpan, stale, registers.
+Modes: garbage, hostile, missing-mpxn, bad-mpan, stale, registers,
+pending. "pending" sends receipt.pending with after 0, which lists every
+receipt of the chain, and prints "status|head|count|seq,seq,...|more".
 """
 import os
 import re
@@ -55,6 +57,11 @@ def frames_for(mode, mpxn):
                         ts_ms=int(time.time() * 1000) - 600000)]
     if mode == "registers":
         return [request("read.registers", mpxn)]
+    if mode == "pending":
+        return [msgpack.packb({"v": 1, "type": "receipt.pending",
+                               "id": os.urandom(16),
+                               "ts": int(time.time() * 1000), "after": 0},
+                              use_bin_type=True)]
     sys.exit("rawclient: unknown mode " + mode)
 
 
@@ -72,6 +79,14 @@ def main():
         socket.send(frame)
         if socket.poll(3000):
             reply = msgpack.unpackb(socket.recv(), raw=False)
+            if mode == "pending" and reply.get("status") == "ok":
+                # seq is item 12 of the receipt body array.
+                seqs = [msgpack.unpackb(r["body"])[12]
+                        for r in reply["receipts"]]
+                print("ok", reply["head"], len(seqs),
+                      ",".join(str(seq) for seq in seqs), reply["more"],
+                      sep="|")
+                continue
             print(reply.get("status"), reply.get("reason", ""),
                   reply.get("error", ""), sep="|")
         else:
