@@ -104,8 +104,9 @@ static int s_write_statement_file(const cli_options_t *options,
     else if (signer) {
         s_write_summary(statement_file_summary(st), options->format);
         fprintf(stderr,
-                "sdx: wrote the signed statement %s for %s: %zu receipts\n",
-                options->out, options->counterparty, statement_file_count(st));
+                "sdx: wrote the signed statement %s for %s: %zu receipt%s\n",
+                options->out, options->counterparty, statement_file_count(st),
+                statement_file_count(st) == 1 ? "" : "s");
         code = CLI_OK;
     }
     signer_destroy(&signer);

@@ -411,11 +411,11 @@ static void s_total_line(FILE *out, const char *who, const statement_t *s)
 {
     char amount[28];
     fprintf(out,
-            "  %-12s %" PRIu64 " receipts, %" PRIu64 " units, %" PRIu64
+            "  %-12s %" PRIu64 " receipt%s, %" PRIu64 " units, %" PRIu64
             " micro-units (%s %s), %" PRIu64 " not acknowledged\n",
-            who, s->total.count, s->total.units, s->total.amount,
-            statement_format_amount(s->total.amount, amount), s->currency,
-            s->total.unacknowledged);
+            who, s->total.count, s->total.count == 1 ? "" : "s", s->total.units,
+            s->total.amount, statement_format_amount(s->total.amount, amount),
+            s->currency, s->total.unacknowledged);
 }
 
 void reconcile_write_table(const reconcile_t *self,

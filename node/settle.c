@@ -83,11 +83,12 @@ void settle_write_table(const settle_t *s, FILE *out)
     fprintf(out, "Net position of %s with %s, served from %s to %s (%s)\n",
             s->own, s->counterparty, clock_format_iso(s->from_ms, from),
             clock_format_iso(s->to_ms, to), s->currency);
-    fprintf(out, "  %s served %s: %" PRIu64 " receipts, ", s->own,
-            s->counterparty, s->receivable.count);
+    fprintf(out, "  %s served %s: %" PRIu64 " receipt%s, ", s->own,
+            s->counterparty, s->receivable.count,
+            s->receivable.count == 1 ? "" : "s");
     s_amount(out, s->currency, s->receivable.amount);
-    fprintf(out, "\n  %s served %s: %" PRIu64 " receipts, ", s->counterparty,
-            s->own, s->payable.count);
+    fprintf(out, "\n  %s served %s: %" PRIu64 " receipt%s, ", s->counterparty,
+            s->own, s->payable.count, s->payable.count == 1 ? "" : "s");
     s_amount(out, s->currency, s->payable.amount);
     if (s->net == 0)
         fprintf(out, "\n  net: nothing is owed either way\n");
@@ -98,9 +99,8 @@ void settle_write_table(const settle_t *s, FILE *out)
         s_amount(out, s->currency, s->net);
         fputc('\n', out);
     }
-    fprintf(out, "The micro-unit figures are authoritative; amounts in "
-                 "pounds are rounded to the penny,\nhalf to even, each on "
-                 "its own.\n");
+    fprintf(out, "Micro-units are authoritative. Pounds are rounded to the "
+                 "penny, half to even,\neach figure on its own.\n");
 }
 
 static void s_json_side(FILE *out, const statement_line_t *line)

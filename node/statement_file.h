@@ -42,7 +42,9 @@
 
 #define STATEMENT_FILE_FORMAT  "sdx-statement"
 #define STATEMENT_FILE_VERSION 1
-/* The largest file statement_file_load reads. */
+/* The largest file statement_file_load reads. NOTE: files are built and
+ * read whole in memory, so this also bounds the memory a statement takes
+ * (an estimate of 1 to 2 KB a receipt). */
 #define STATEMENT_FILE_MAX_SIZE (256u * 1024 * 1024)
 
 typedef enum { STATEMENT_ISSUED = 0, STATEMENT_RECEIVED } statement_direction_t;

@@ -150,6 +150,50 @@ step "Ledger verification"
 check "ALFA's ledger verifies" sdx_as ALFA ledger verify
 check "BRVO's ledger verifies" sdx_as BRVO ledger verify
 
+step "Settlement: ALFA and BRVO exchange signed statements of what each served the other"
+period=$(sdx_as ALFA export receipts --from $year_from --to $year_to --json \
+    2>/dev/null | /usr/bin/python3 -c \
+    'import json, sys; print(json.load(sys.stdin)[0]["served_at"][:7])')
+echo "Period: the calendar month $period (UTC)"
+check "ALFA signs its statement of receipts issued to BRVO" \
+    sdx_as ALFA statement --counterparty BRVO --period "$period" \
+    --role issued --out "$CLUSTER_DIR/alfa-to-brvo.stmt"
+check "BRVO signs its statement of receipts issued to ALFA" \
+    sdx_as BRVO statement --counterparty ALFA --period "$period" \
+    --role issued --out "$CLUSTER_DIR/brvo-to-alfa.stmt"
+
+step "Each side reconciles the other's statement with its own ledger"
+check "BRVO's ledger agrees with ALFA's statement" \
+    sdx_as BRVO reconcile "$CLUSTER_DIR/alfa-to-brvo.stmt"
+check "ALFA's ledger agrees with BRVO's statement" \
+    sdx_as ALFA reconcile "$CLUSTER_DIR/brvo-to-alfa.stmt"
+
+step "Both accept: countersign, return and store the agreed statements"
+check "BRVO countersigns ALFA's statement" \
+    sdx_as BRVO reconcile --accept --out "$CLUSTER_DIR/alfa-agreed.stmt" \
+    "$CLUSTER_DIR/alfa-to-brvo.stmt" >/dev/null
+check "ALFA countersigns BRVO's statement" \
+    sdx_as ALFA reconcile --accept --out "$CLUSTER_DIR/brvo-agreed.stmt" \
+    "$CLUSTER_DIR/brvo-to-alfa.stmt" >/dev/null
+check "ALFA stores its statement as BRVO returned it" \
+    sdx_as ALFA statements --import "$CLUSTER_DIR/alfa-agreed.stmt"
+check "BRVO stores its statement as ALFA returned it" \
+    sdx_as BRVO statements --import "$CLUSTER_DIR/brvo-agreed.stmt"
+check "the doubly-signed statement shows with both signatures valid" \
+    sdx_as ALFA statement --show "$CLUSTER_DIR/alfa-agreed.stmt"
+sdx_as ALFA statements
+
+step "Net position for $period"
+sdx_as ALFA settle --counterparty BRVO --period "$period"
+net_of() {
+    sdx_as "$1" settle --counterparty "$2" --period "$period" --json \
+        2>/dev/null | /usr/bin/python3 -c \
+        'import json, sys; r = json.load(sys.stdin); print(r["net_micro"], r["debtor"])'
+}
+alfa_net=$(net_of ALFA BRVO)
+check "ALFA and BRVO compute the same net position ($alfa_net)" \
+    test -n "$alfa_net" -a "$alfa_net" = "$(net_of BRVO ALFA)"
+
 step "Stopping every process"
 cluster_stop
 trap - EXIT

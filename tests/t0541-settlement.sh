@@ -179,6 +179,35 @@ sdx_as ALFA statement --show "$D/alfa-accepted.stmt" >"$D/show.txt"
 tap_is $? 0 "the doubly-signed statement shows with valid signatures"
 tap_ok "it names the acceptance" grep -q 'accepted by BRVO at .*signature: valid' \
     "$D/show.txt"
+# The file as docs/protocol.md section 12 describes it, read by Python.
+$PY - "$D/alfa-accepted.stmt" "$D/ALFA/node.sign" "$D/BRVO/node.sign" \
+    <<'EOF' >"$D/python.txt"
+import hashlib, re, sys
+import msgpack
+from nacl.signing import VerifyKey
+def key(path):
+    text = open(path).read()
+    return VerifyKey(bytes.fromhex(
+        re.search(r'public-key = "([0-9a-f]{64})"', text).group(1)))
+data = open(sys.argv[1], "rb").read()
+fmt, version, body, sig, acceptance = msgpack.unpackb(data, raw=False)
+key(sys.argv[2]).verify(b"sdx/v1/statement\0" + body, sig)
+(v, issuer, counterparty, direction, start, end, currency, issued_at,
+ lines, total, first_seq, last_seq, head_hash, receipts) = \
+    msgpack.unpackb(body, raw=False)
+accepted, accepted_sig = acceptance
+key(sys.argv[3]).verify(b"sdx/v1/statement-acceptance\0" + accepted,
+                        accepted_sig)
+a = msgpack.unpackb(accepted, raw=False)
+bodies = [msgpack.unpackb(r[0], raw=False) for r in receipts]
+print(fmt, version, issuer, counterparty, direction, currency,
+      total[0] == len(receipts), total[2] == sum(b[10] for b in bodies),
+      head_hash == hashlib.blake2b(receipts[-1][0], digest_size=32).digest(),
+      a[1] == hashlib.blake2b(body, digest_size=32).digest(), a[3])
+EOF
+tap_is "$(cat "$D/python.txt")" \
+    "sdx-statement 1 ALFA BRVO issued GBP True True True True BRVO" \
+    "Python checks the file from the protocol document"
 sdx_as ALFA statement --show "$D/tampered.stmt" >/dev/null 2>&1
 tap_is $? 1 "show fails on the tampered file"
 
