@@ -109,6 +109,13 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+# The central lookup at national scale: SDX_DIRECTORY_ROWS supply points
+# (default 30 million; see bench/directory.sh --help for the rest).
+.PHONY: bench-directory
+bench-directory: deps
+	$(MAKE) all
+	bench/directory.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin

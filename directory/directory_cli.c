@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "directory_change.h"
 #include "directory_db.h"
+#include "directory_import_cli.h"
 #include "directory_load.h"
 #include "directory_server.h"
 #include "directory_show.h"
@@ -32,6 +33,8 @@ static const char s_usage[] =
     "  init             create a directory database\n"
     "  load             load suppliers, supply points and registrations\n"
     "                   from CSV files\n"
+    "  import           import a national register from the same CSV\n"
+    "                   files, in batches, with progress and a report\n"
     "  change-supplier  record a change of supplier of one supply point\n"
     "  withdraw-change  withdraw a change of supplier recorded in error\n"
     "  changes          list the change log, the audit trail of changes\n"
@@ -179,6 +182,8 @@ typedef struct {
     const char *change;
     const char *reason;
     const char *since;
+    const char *rejects;
+    const char *batch;
     bool verbose;
     bool help;
 } s_options_t;
@@ -198,7 +203,9 @@ enum {
     O_FEED,
     O_CHANGE,
     O_REASON,
-    O_SINCE
+    O_SINCE,
+    O_REJECTS,
+    O_BATCH
 };
 
 typedef struct {
@@ -246,6 +253,8 @@ static const struct option s_long_options[] = {
     {"change", required_argument, NULL, O_CHANGE},
     {"reason", required_argument, NULL, O_REASON},
     {"since", required_argument, NULL, O_SINCE},
+    {"rejects", required_argument, NULL, O_REJECTS},
+    {"batch", required_argument, NULL, O_BATCH},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -271,6 +280,8 @@ static bool s_store_option(const s_command_t *command, int code,
         [O_CHANGE - O_DB] = &options->change,
         [O_REASON - O_DB] = &options->reason,
         [O_SINCE - O_DB] = &options->since,
+        [O_REJECTS - O_DB] = &options->rejects,
+        [O_BATCH - O_DB] = &options->batch,
     };
     if (code == 'h') {
         options->help = true;
@@ -409,6 +420,18 @@ static int s_run_load(const s_options_t *options)
            total.updated, total.unchanged, total.rejected);
     return ok && total.rejected == 0 ? DIRECTORY_EXIT_OK
                                      : DIRECTORY_EXIT_FAILED;
+}
+
+/* import */
+
+static int s_run_import(const s_options_t *options)
+{
+    const char *paths[DIRECTORY_TABLE_COUNT] = {
+        [DIRECTORY_SUPPLIERS] = options->suppliers,
+        [DIRECTORY_SUPPLY_POINTS] = options->supply_points,
+        [DIRECTORY_REGISTRATIONS] = options->registrations};
+    return directory_import_command(options->db, paths, options->rejects,
+                                    options->batch);
 }
 
 /* change-supplier */
@@ -692,6 +715,8 @@ static const s_command_t s_commands[] = {
     {"init", s_init_usage, "db", s_run_init},
     {"load", s_load_usage, "db suppliers supply-points registrations",
      s_run_load},
+    {"import", directory_import_usage,
+     "db suppliers supply-points registrations rejects batch", s_run_import},
     {"change-supplier", s_change_usage, "db mpxn to at", s_run_change},
     {"withdraw-change", s_withdraw_usage, "db change reason", s_run_withdraw},
     {"changes", s_changes_usage, "db mpxn since", s_run_changes},
