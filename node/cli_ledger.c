@@ -137,14 +137,11 @@ int cli_statement(const cli_options_t *options)
 {
     if (options->help || !options->counterparty) {
         printf("usage: sdx [--home DIR] statement --counterparty MPID\n"
-               "           --from T --to T [--role issued|received]\n"
-               "           [--json|--csv]\n\n"
-               "Sums the receipts exchanged with MPID that were served in\n"
-               "[from, to): per request type the count, units and amount in\n"
-               "micro-units, and the totals. 'issued' is what this node\n"
-               "served to MPID (receivable), 'received' what MPID served to\n"
-               "this node (payable); without --role both are shown, and\n"
-               "--csv needs a --role.\n");
+               "           (--period YYYY-MM | --from T --to T)\n"
+               "           [--role issued|received] [--json|--csv] "
+               "[--out FILE]\n"
+               "       sdx [--home DIR] statement --show FILE\n\n"
+               "`sdx statement --help` describes every option.\n");
         return options->help ? CLI_OK : CLI_USAGE;
     }
     int64_t from = 0, to = 0;
