@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every query that a lookup makes searches a primary key: supply points by
+ * mpxn, registrations by mpxn and from_ms. Both tables are WITHOUT ROWID,
+ * so their rows are stored in key order, and a register of tens of
+ * millions of rows needs no other index. */
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS suppliers ("
     " mpid TEXT PRIMARY KEY,"

@@ -21,10 +21,12 @@
 #define S_POLL_INTERVAL_MS 100
 /* How often the feed sends dir.head. */
 #define S_HEAD_INTERVAL_MS 1000
-/* Pages of DIR_CHANGES_MAX changes published per check, so that a large
- * import does not keep the server from answering queries; the rest goes
- * out at the next checks. */
-#define S_PUBLISH_PAGES_MAX 10
+/* Changes published per check; the rest go out at the next checks. It
+ * is half of libzmq's default queue of 1000 messages per subscriber,
+ * because a PUB socket can fill that queue faster than its I/O thread
+ * drains it (a burst of 1001 lost its last two). A subscriber that still
+ * misses some detects the gap and asks dir.changes. */
+#define S_PUBLISH_MAX 500
 /* Largest frame the feed socket accepts from subscribers, whose only
  * messages are subscriptions. */
 #define S_FEED_MAX_FRAME 4096
@@ -93,7 +95,7 @@ static int s_load_allow_list(s_server_t *self, char *error, size_t error_size)
 static void s_publish(s_server_t *self, const msgpack_sbuffer *buffer)
 {
     /* A PUB socket drops a message rather than block when a subscriber's
-     * queue is full; the subscriber sees the gap and asks dir.changes. */
+     * queue is full; the subscriber detects the gap and asks dir.changes. */
     if (zsock_send(self->feed, "b", buffer->data, buffer->size) != 0)
         log_warning("feed message not sent endpoint=%s",
                     zsock_endpoint(self->feed));
@@ -108,14 +110,14 @@ static void s_publish_head(s_server_t *self)
     msgpack_sbuffer_destroy(&buffer);
 }
 
-/* Publishes one page of the changes after published; returns the number
- * sent, or -1 when the database failed. */
+/* Publishes up to S_PUBLISH_MAX of the changes after published; returns
+ * the number sent, or -1 when the database failed. */
 static int s_publish_page(s_server_t *self)
 {
     char error[256];
     size_t count;
     if (directory_db_list_changes(self->db, self->published, NULL, self->rows,
-                                  DIR_CHANGES_MAX, &count, error,
+                                  S_PUBLISH_MAX, &count, error,
                                   sizeof error) != 0) {
         log_error("reading the change log for the feed failed: %s", error);
         return -1;
@@ -136,17 +138,8 @@ static int s_publish_page(s_server_t *self)
 
 static void s_publish_changes(s_server_t *self)
 {
-    self->backlog = false;
-    for (int page = 0; page < S_PUBLISH_PAGES_MAX; page++) {
-        int sent = s_publish_page(self);
-        if (sent < 0) {
-            self->backlog = true;
-            return;
-        }
-        if (sent < DIR_CHANGES_MAX)
-            return;
-    }
-    self->backlog = true;
+    int sent = s_publish_page(self);
+    self->backlog = sent < 0 || sent == S_PUBLISH_MAX;
 }
 
 /* Sends the heartbeat when it is due. */
@@ -344,7 +337,8 @@ static void s_handle_suppliers(s_server_t *self, const s_context_t *context)
 
 /* Fills list with the changes after since, at most DIR_CHANGES_MAX, and
  * the latest number, read after them so that it is never below the last
- * one listed. list->changes points into self->rows' storage. */
+ * one listed. The caller provides changes, with room for DIR_CHANGES_MAX,
+ * and list->changes points to it. */
 static int s_list_changes(s_server_t *self, uint64_t since,
                           dir_change_list_t *list, dir_change_t *changes,
                           char *error, size_t error_size)

@@ -157,9 +157,9 @@ cluster_mpan() {
         awk -F, -v h="$2" '$6 == h {print $1}'
 }
 
-# cluster_start_directory [TTL_SECONDS]: loads the CSV files and starts
-# sdx-directory; sets DIRECTORY_PID.
-cluster_start_directory() {
+# cluster_load_directory: creates the directory database and loads the
+# CSV files into it, unless it exists already.
+cluster_load_directory() {
     local db="$CLUSTER_DIR/directory/directory.db"
     if [ ! -f "$db" ]; then
         "$SDX_BIN/sdx-directory" init --db "$db" >/dev/null || return 1
@@ -174,10 +174,44 @@ cluster_start_directory() {
             return 1
         }
     fi
+}
+
+# cluster_start_directory [TTL_SECONDS]: loads the CSV files and starts
+# sdx-directory; sets DIRECTORY_PID.
+cluster_start_directory() {
+    local db="$CLUSTER_DIR/directory/directory.db"
+    cluster_load_directory || return 1
     cluster_start directory "$SDX_BIN/sdx-directory" serve --db "$db" \
         --cert "$CLUSTER_DIR/directory/directory.cert" \
         --signing-key "$CLUSTER_DIR/directory/directory.sign_secret" \
         --bind "$DIRECTORY_ENDPOINT" --ttl "${1:-60}" || return 1
+    DIRECTORY_PID=$CLUSTER_LAST_PID
+}
+
+# cluster_feed_endpoint: picks the endpoint of the directory's change feed
+# and sets DIRECTORY_FEED_ENDPOINT.
+cluster_feed_endpoint() {
+    DIRECTORY_FEED_ENDPOINT="tcp://127.0.0.1:$(cluster_free_port)"
+}
+
+# cluster_node_feed MPID: makes MPID's node subscribe to the change feed.
+cluster_node_feed() {
+    printf 'directory-feed = %s\n' "$DIRECTORY_FEED_ENDPOINT" \
+        >>"$CLUSTER_DIR/$1/node.conf"
+}
+
+# cluster_start_directory_feed [TTL_SECONDS]: loads the CSV files and
+# starts sdx-directory with its change feed at $DIRECTORY_FEED_ENDPOINT;
+# sets DIRECTORY_PID. After the directory is stopped, calling it again
+# restarts it on the same database and endpoints.
+cluster_start_directory_feed() {
+    local db="$CLUSTER_DIR/directory/directory.db"
+    cluster_load_directory || return 1
+    cluster_start directory "$SDX_BIN/sdx-directory" serve --db "$db" \
+        --cert "$CLUSTER_DIR/directory/directory.cert" \
+        --signing-key "$CLUSTER_DIR/directory/directory.sign_secret" \
+        --bind "$DIRECTORY_ENDPOINT" --feed "$DIRECTORY_FEED_ENDPOINT" \
+        --ttl "${1:-60}" || return 1
     DIRECTORY_PID=$CLUSTER_LAST_PID
 }
 
