@@ -105,6 +105,12 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh
 
+# The SIGKILL durability test with more kills: SDX_SOAK_KILLS, default 500
+# (about 6 minutes).
+.PHONY: soak
+soak: all
+	SDX_KILLS=$${SDX_SOAK_KILLS:-500} tests/t0530-kill-durability.sh
+
 bench: deps
 	$(MAKE) all
 	bench/run.sh

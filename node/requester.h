@@ -10,7 +10,8 @@
  * when its signature is the serving supplier's, its fields match the
  * request, its price follows the local copy of the bilateral tariff and it
  * extends the chain; otherwise it is stored as a dispute and not
- * acknowledged.
+ * acknowledged. A receipt that skips a seq is neither: node/recovery.c
+ * fetches the missing ones, and it is filed with them.
  */
 #ifndef SDX_REQUESTER_H
 #define SDX_REQUESTER_H
