@@ -2,9 +2,9 @@
 # Durability under SIGKILL: a stream of reads from BRVO to ALFA runs while
 # a loop kills ALFA's node (serving) or BRVO's node (requesting) at random
 # moments and starts it again. Once both run and recovery has caught up,
-# the two ledgers must agree: every receipt that reached BRVO is in ALFA's
-# ledger, every acknowledgement ALFA stored is in BRVO's, no receipt is
-# left unacknowledged, both ledgers verify and the two statements are
+# the two ledgers must agree. Every receipt that reached BRVO is in ALFA's
+# ledger and every acknowledgement ALFA stored is in BRVO's. No receipt
+# is left unacknowledged, both ledgers verify and the two statements are
 # equal.
 #
 # SDX_KILLS sets the number of kills (default 50; `make soak` sets more)
@@ -130,8 +130,8 @@ tap_is "$kills" "$KILLS" "every planned kill was done"
 tap_ok "ALFA's node was killed" test "$alfa_kills" -gt 0
 tap_ok "BRVO's node was killed" test "$brvo_kills" -gt 0
 
-# Recovery: both nodes run; wait until ALFA has no unacknowledged receipt
-# and both ledgers hold the same number of receipts and acknowledgements.
+# Recovery: both nodes run. Wait until ALFA has no unacknowledged receipt
+# and both ledgers have the same number of receipts and acknowledgements.
 unacked_at_alfa() {
     sql ALFA "SELECT count(*) FROM receipts r LEFT JOIN acks a USING (serving, requesting, seq) WHERE r.serving = 'ALFA' AND a.seq IS NULL"
 }
@@ -164,7 +164,7 @@ tap_is "$(sql ALFA 'SELECT count(*) FROM receipts WHERE requesting != '"'BRVO'")
     "ALFA's ledger has only the ALFA->BRVO chain"
 
 # Every receipt that reached BRVO is in ALFA's ledger, byte for byte, and
-# after recovery the reverse holds too.
+# after recovery the reverse is true too.
 tap_is "$(sql_both "SELECT count(*) FROM b.receipts br LEFT JOIN a.receipts ar USING (serving, requesting, seq) WHERE ar.body IS NULL OR ar.body != br.body OR ar.sig != br.sig")" 0 \
     "every receipt BRVO has is ALFA's, byte for byte"
 tap_is "$(sql_both "SELECT count(*) FROM a.receipts ar LEFT JOIN b.receipts br USING (serving, requesting, seq) WHERE br.body IS NULL")" 0 \
