@@ -61,6 +61,38 @@ static void test_config(void)
     ok(strstr(error, "/nonexistent/home") != NULL, "error names the home");
 }
 
+static void test_intervals(void)
+{
+    config_t config;
+    char error[512];
+    ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\n", &config, error) == 0,
+       "configuration without intervals loads %s", error);
+    is_int(config.checkpoint_interval_ms, 60000,
+           "checkpoint interval default is 60 s");
+    is_int(config.recovery_interval_ms, 30000,
+           "recovery interval default is 30 s");
+    ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\n"
+              "checkpoint-interval-seconds = 2\n"
+              "recovery-interval-seconds = 1\n",
+              &config, error) == 0,
+       "both intervals load %s", error);
+    is_int(config.checkpoint_interval_ms, 2000, "checkpoint interval set");
+    is_int(config.recovery_interval_ms, 1000, "recovery interval set");
+    is_int(config.max_frame, 1048576, "frame size keeps its default");
+    ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\n"
+              "recovery-interval-seconds = 0\n",
+              &config, error) == -1,
+       "recovery interval 0 rejected");
+    ok(strstr(error, "from 1 to 86400") != NULL, "error gives the range: %s",
+       error);
+    ok(s_load("mpid = ALFA\nbind = x\ndirectory = y\n"
+              "checkpoint-interval-seconds = 86401\n",
+              &config, error) == -1,
+       "checkpoint interval above a day rejected");
+    ok(strstr(error, "checkpoint-interval-seconds") != NULL,
+       "error names the key: %s", error);
+}
+
 static void test_audit(void)
 {
     char path[PATH_MAX];
@@ -98,6 +130,7 @@ int main(void)
     if (!mkdtemp(s_home))
         bail_out("cannot create a temporary folder");
     test_config();
+    test_intervals();
     test_audit();
     test_request_types();
     char command[PATH_MAX + 16];
