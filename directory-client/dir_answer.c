@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dir_keys.h"
+
 /* Packing */
 
 static void s_pack_registration(msgpack_packer *pk,
@@ -26,7 +28,7 @@ void dir_answer_pack_supply_point(msgpack_sbuffer *out,
     assert(point->registration_count <= DIR_MAX_REGISTRATIONS);
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 11);
+    msgpack_pack_map(&pk, point->registrations_withheld ? 12 : 11);
     mp_pack_kv_str(&pk, "kind", DIR_KIND_SUPPLY_POINT);
     mp_pack_kv_str(&pk, "mpxn", point->mpxn);
     mp_pack_kv_str(&pk, "fuel", point->fuel);
@@ -38,20 +40,59 @@ void dir_answer_pack_supply_point(msgpack_sbuffer *out,
     msgpack_pack_array(&pk, point->registration_count);
     for (size_t i = 0; i < point->registration_count; i++)
         s_pack_registration(&pk, &point->registrations[i]);
+    if (point->registrations_withheld)
+        mp_pack_kv_bool(&pk, "registrations_withheld", true);
     mp_pack_kv_i64(&pk, "issued", point->issued_ms);
     mp_pack_kv_i64(&pk, "expires", point->expires_ms);
     mp_pack_kv_u64(&pk, "change", point->change);
 }
 
-/* Packs the five keys that identify a supplier. */
+/* Packs one entry of "keys": {"type", "key", "from", "to", "state"} and
+ * "revoked" for a revoked key. */
+static void s_pack_key(msgpack_packer *pk, const dir_key_t *key)
+{
+    bool revoked = key->state == DIR_KEY_REVOKED;
+    msgpack_pack_map(pk, revoked ? 6 : 5);
+    mp_pack_kv_str(pk, "type", dir_key_type_name(key->type));
+    if (key->type == DIR_KEY_CURVE)
+        mp_pack_kv_str(pk, "key", key->curve_key);
+    else
+        mp_pack_kv_bin(pk, "key", key->sign_key, DIR_SIGN_KEY_SIZE);
+    mp_pack_kv_i64(pk, "from", key->valid_from_ms);
+    mp_pack_cstr(pk, "to");
+    if (key->valid_to_ms == DIR_OPEN_END)
+        msgpack_pack_nil(pk);
+    else
+        msgpack_pack_int64(pk, key->valid_to_ms);
+    mp_pack_kv_str(pk, "state", dir_key_state_name(key->state));
+    if (revoked)
+        mp_pack_kv_i64(pk, "revoked", key->revoked_ms);
+}
+
+/* The number of map entries s_pack_supplier_keys writes. */
+static size_t s_supplier_key_count(const dir_supplier_t *supplier)
+{
+    return supplier->key_count > 0 ? 6 : 5;
+}
+
+/* Packs the keys that identify a supplier, and its "keys" list when it
+ * has one. A supplier without keys packs as it did before key lifecycles,
+ * so that those bytes stay the same. */
 static void s_pack_supplier_keys(msgpack_packer *pk,
                                  const dir_supplier_t *supplier)
 {
+    assert(supplier->key_count <= DIR_MAX_KEYS);
     mp_pack_kv_str(pk, "mpid", supplier->mpid);
     mp_pack_kv_str(pk, "name", supplier->name);
     mp_pack_kv_str(pk, "endpoint", supplier->endpoint);
     mp_pack_kv_str(pk, "curve_key", supplier->curve_key);
     mp_pack_kv_bin(pk, "sign_key", supplier->sign_key, DIR_SIGN_KEY_SIZE);
+    if (supplier->key_count == 0)
+        return;
+    mp_pack_cstr(pk, "keys");
+    msgpack_pack_array(pk, supplier->key_count);
+    for (size_t i = 0; i < supplier->key_count; i++)
+        s_pack_key(pk, &supplier->keys[i]);
 }
 
 void dir_answer_pack_supplier(msgpack_sbuffer *out,
@@ -59,7 +100,7 @@ void dir_answer_pack_supplier(msgpack_sbuffer *out,
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 8);
+    msgpack_pack_map(&pk, 3 + s_supplier_key_count(supplier));
     mp_pack_kv_str(&pk, "kind", DIR_KIND_SUPPLIER);
     s_pack_supplier_keys(&pk, supplier);
     mp_pack_kv_i64(&pk, "issued", supplier->issued_ms);
@@ -77,7 +118,7 @@ void dir_answer_pack_suppliers(msgpack_sbuffer *out,
     mp_pack_cstr(&pk, "suppliers");
     msgpack_pack_array(&pk, count);
     for (size_t i = 0; i < count; i++) {
-        msgpack_pack_map(&pk, 5);
+        msgpack_pack_map(&pk, s_supplier_key_count(&suppliers[i]));
         s_pack_supplier_keys(&pk, &suppliers[i]);
     }
     mp_pack_kv_i64(&pk, "issued", issued_ms);
@@ -107,6 +148,14 @@ void dir_reply_pack(msgpack_sbuffer *out, const char *type,
 }
 
 /* Reading answers */
+
+/* True when map has key with a value other than nil, which counts as
+ * absent. */
+static bool s_present(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *value = mp_map_get(map, key);
+    return value && value->type != MSGPACK_OBJECT_NIL;
+}
 
 static int s_check_kind(const msgpack_object *root, const char *expected,
                         char *error, size_t error_size)
@@ -193,6 +242,10 @@ static int s_read_supply_point_keys(const msgpack_object *root,
         return -1;
     if (s_read_registrations(root, out, error, error_size) != 0)
         return -1;
+    if (s_present(root, "registrations_withheld") &&
+        mp_get_bool(root, "registrations_withheld",
+                    &out->registrations_withheld, error, error_size) != 0)
+        return -1;
     if (mp_get_i64(root, "issued", &out->issued_ms, error, error_size) != 0 ||
         mp_get_i64(root, "expires", &out->expires_ms, error, error_size) != 0 ||
         mp_get_u64(root, "change", &out->change, error, error_size) != 0)
@@ -217,7 +270,95 @@ int dir_answer_read_supply_point(const void *answer, size_t size,
     return rc;
 }
 
-/* Reads the five keys that identify a supplier from map. */
+/* Reads the type and key of one "keys" entry. */
+static int s_read_key_value(const msgpack_object *map, dir_key_t *out,
+                            char *error, size_t error_size)
+{
+    char type[16];
+    if (mp_get_str(map, "type", type, sizeof type, error, error_size) != 0)
+        return -1;
+    if (dir_key_type_parse(type, &out->type) != 0) {
+        snprintf(error, error_size,
+                 "key 'type' is '%s', expected 'curve' or 'sign'", type);
+        return -1;
+    }
+    if (out->type == DIR_KEY_SIGN)
+        return mp_get_bin(map, "key", out->sign_key, sizeof out->sign_key,
+                          error, error_size);
+    if (mp_get_str(map, "key", out->curve_key, sizeof out->curve_key, error,
+                   error_size) != 0)
+        return -1;
+    if (strlen(out->curve_key) != DIR_CURVE_KEY_SIZE - 1) {
+        snprintf(error, error_size,
+                 "key 'key' of a CURVE key must be %d "
+                 "characters of Z85",
+                 DIR_CURVE_KEY_SIZE - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads from, to (int or nil), state and, when revoked, revoked. */
+static int s_read_key_validity(const msgpack_object *map, dir_key_t *out,
+                               char *error, size_t error_size)
+{
+    char state[16];
+    out->valid_to_ms = DIR_OPEN_END;
+    if (mp_get_i64(map, "from", &out->valid_from_ms, error, error_size) != 0 ||
+        mp_get_i64_opt(map, "to", &out->valid_to_ms, error, error_size) < 0 ||
+        mp_get_str(map, "state", state, sizeof state, error, error_size) != 0)
+        return -1;
+    if (out->valid_to_ms <= out->valid_from_ms) {
+        snprintf(error, error_size, "key 'to' must be after 'from'");
+        return -1;
+    }
+    if (dir_key_state_parse(state, &out->state) != 0) {
+        snprintf(error, error_size,
+                 "key 'state' is '%s', expected active, retired or revoked",
+                 state);
+        return -1;
+    }
+    if (out->state == DIR_KEY_REVOKED)
+        return mp_get_i64(map, "revoked", &out->revoked_ms, error, error_size);
+    return 0;
+}
+
+/* Reads the optional "keys" list of a supplier map. */
+static int s_read_key_list(const msgpack_object *map, dir_supplier_t *out,
+                           char *error, size_t error_size)
+{
+    const msgpack_object *array;
+    out->key_count = 0;
+    if (!s_present(map, "keys"))
+        return 0;
+    if (mp_get_container(map, "keys", MSGPACK_OBJECT_ARRAY, &array, error,
+                         error_size) != 0)
+        return -1;
+    if (array->via.array.size > DIR_MAX_KEYS) {
+        snprintf(error, error_size,
+                 "key 'keys' has %u entries, at most %d allowed",
+                 array->via.array.size, DIR_MAX_KEYS);
+        return -1;
+    }
+    for (size_t i = 0; i < array->via.array.size; i++) {
+        const msgpack_object *item = &array->via.array.ptr[i];
+        char reason[200];
+        dir_key_t *key = &out->keys[i];
+        memset(key, 0, sizeof *key);
+        if (item->type != MSGPACK_OBJECT_MAP ||
+            s_read_key_value(item, key, reason, sizeof reason) != 0 ||
+            s_read_key_validity(item, key, reason, sizeof reason) != 0) {
+            snprintf(
+                error, error_size, "key %zu of supplier '%s': %s", i, out->mpid,
+                item->type == MSGPACK_OBJECT_MAP ? reason : "must be a map");
+            return -1;
+        }
+    }
+    out->key_count = array->via.array.size;
+    return 0;
+}
+
+/* Reads the keys that identify a supplier from map. */
 static int s_read_supplier_keys(const msgpack_object *map, dir_supplier_t *out,
                                 char *error, size_t error_size)
 {
@@ -238,7 +379,7 @@ static int s_read_supplier_keys(const msgpack_object *map, dir_supplier_t *out,
                  DIR_CURVE_KEY_SIZE - 1);
         return -1;
     }
-    return 0;
+    return s_read_key_list(map, out, error, error_size);
 }
 
 static int s_read_validity(const msgpack_object *root, int64_t *issued_ms,

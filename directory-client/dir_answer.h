@@ -29,6 +29,11 @@
 #define DIR_KIND_SUPPLIER     "supplier"
 #define DIR_KIND_SUPPLIERS    "suppliers"
 
+/* The reply status of a query refused because the requester's supplier
+ * sent more than its rate limit allows; the error sentence says when to
+ * retry. */
+#define DIR_STATUS_RATE_LIMITED "rate_limited"
+
 /* Packs the answer map of one supply point into out (caller initialises
  * and frees it). */
 void dir_answer_pack_supply_point(msgpack_sbuffer *out,

@@ -25,10 +25,12 @@
 #define DIR_KIND_CHANGES "changes"
 
 /* Kinds of change the directory records. Nodes must accept other kinds
- * too, because later versions add some (such as key changes). */
+ * too, because later versions add some. */
 #define DIR_CHANGE_LOAD       "load"
 #define DIR_CHANGE_SUPPLIER   "change_of_supplier"
 #define DIR_CHANGE_WITHDRAWAL "withdrawal"
+/* A supplier's key was added, retired or revoked; names the supplier. */
+#define DIR_CHANGE_KEY "key"
 
 /* Maximum changes in one dir.changes answer. 1000 entries of about 80
  * bytes stay well inside the client's frame and envelope limits. */

@@ -26,7 +26,8 @@ typedef enum {
     DIR_NOT_FOUND,   /* the directory has no such record */
     DIR_UNAVAILABLE, /* no answer in time, and no unexpired cached answer */
     DIR_BAD_ANSWER,  /* bad signature, expired on arrival, or malformed */
-    DIR_REFUSED      /* the directory answered with another error status */
+    DIR_REFUSED,     /* the directory answered with another error status */
+    DIR_RATE_LIMITED /* the directory answered rate_limited: too many queries */
 } dir_status_t;
 
 /* One period during which a supplier was the registered supplier. */
@@ -50,6 +51,9 @@ typedef struct {
     char head_end[32];              /* head-end type, chooses the agent */
     size_t registration_count;      /* ordered by from_ms */
     dir_registration_t registrations[DIR_MAX_REGISTRATIONS];
+    /* True when the directory left the registrations out because the
+     * requester neither installed the meter nor was ever registered. */
+    bool registrations_withheld;
     int64_t issued_ms;  /* when the directory signed the answer */
     int64_t expires_ms; /* cache it no longer than this */
     uint64_t change;    /* directory change number the answer reflects */
@@ -60,12 +64,43 @@ typedef struct {
     uint8_t evidence_signature[64];
 } dir_supply_point_t;
 
+typedef enum { DIR_KEY_CURVE = 0, DIR_KEY_SIGN } dir_key_type_t;
+
+/* A key's state: active until valid_to; retired (valid_to was set to end
+ * it normally); revoked (compromised, refused from revoked_ms). */
+typedef enum {
+    DIR_KEY_ACTIVE = 0,
+    DIR_KEY_RETIRED,
+    DIR_KEY_REVOKED
+} dir_key_state_t;
+
+/* One CURVE or signing key of a supplier, with its validity. See
+ * dir_keys.h for the rule that decides whether it may be used. */
+typedef struct {
+    dir_key_type_t type;
+    char curve_key[DIR_CURVE_KEY_SIZE];  /* DIR_KEY_CURVE: Z85 text */
+    uint8_t sign_key[DIR_SIGN_KEY_SIZE]; /* DIR_KEY_SIGN: Ed25519 public */
+    int64_t valid_from_ms;               /* inclusive */
+    int64_t valid_to_ms;                 /* exclusive, or DIR_OPEN_END */
+    dir_key_state_t state;
+    int64_t revoked_ms; /* DIR_KEY_REVOKED: refused from this time */
+} dir_key_t;
+
+/* Keys of both types that the directory keeps and sends for one supplier. */
+#define DIR_MAX_KEYS 16
+
 typedef struct {
     char mpid[DIR_MPID_SIZE];
     char name[DIR_NAME_SIZE];
     char endpoint[DIR_ENDPOINT_SIZE]; /* the supplier's node, tcp://host:port */
+    /* The keys in use now: the valid CURVE and signing keys that started
+     * last. Code that checks a key against a time uses keys instead. */
     char curve_key[DIR_CURVE_KEY_SIZE];
     uint8_t sign_key[DIR_SIGN_KEY_SIZE];
+    /* Every key the directory lists. 0 from a directory that sends none;
+     * curve_key and sign_key then count as keys valid at any time. */
+    size_t key_count;
+    dir_key_t keys[DIR_MAX_KEYS];
     int64_t issued_ms;
     int64_t expires_ms;
 } dir_supplier_t;

@@ -129,6 +129,8 @@ const char *dir_status_name(dir_status_t status)
         return "bad_answer";
     case DIR_REFUSED:
         return "refused";
+    case DIR_RATE_LIMITED:
+        return "rate_limited";
     }
     return "unknown";
 }
@@ -318,6 +320,12 @@ static dir_status_t s_check_reply(dirclient_t *self, dir_reply_t *reply,
             return DIR_NOT_FOUND;
         if (strcmp(status, STATUS_UNAVAILABLE) == 0)
             return DIR_UNAVAILABLE;
+        if (strcmp(status, DIR_STATUS_RATE_LIMITED) == 0) {
+            log_peer_warning("directory query rate limited type=%s "
+                             "endpoint=%s: %s",
+                             type, self->endpoint, dir_reply_error(reply));
+            return DIR_RATE_LIMITED;
+        }
         return DIR_REFUSED;
     }
     if (!dir_reply_verify(reply, self->sign_key)) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,10 @@
 #include "directory_change.h"
 #include "directory_db.h"
 #include "directory_import_cli.h"
+#include "directory_keys_cli.h"
 #include "directory_load.h"
+#include "directory_query_log.h"
+#include "directory_rate.h"
 #include "directory_server.h"
 #include "directory_show.h"
 #include "directory_withdraw.h"
@@ -39,6 +43,11 @@ static const char s_usage[] =
     "  withdraw-change  withdraw a change of supplier recorded in error\n"
     "  changes          list the change log, the audit trail of changes\n"
     "  show             print one supply point and its registrations\n"
+    "  add-key          register a new CURVE or signing key of a supplier\n"
+    "  retire-key       end a supplier's key at a given time\n"
+    "  revoke-key       refuse a compromised key at once\n"
+    "  keys             list suppliers' keys and their validity\n"
+    "  queries          print the query log of 'serve'\n"
     "  serve            answer nodes' queries over CURVE\n"
     "\n"
     "Run '" PROGRAM " COMMAND --help' for the options of a command.\n"
@@ -138,17 +147,36 @@ static const char s_show_usage[] =
     "  --db FILE    directory database\n"
     "  --mpxn MPXN  MPAN core or MPRN of the supply point\n";
 
+static const char s_queries_usage[] =
+    "Usage: " PROGRAM " queries --db FILE [--query-log FILE] [--mpid MPID]\n"
+    "           [--mpxn MPXN] [--since TIME]\n"
+    "\n"
+    "Prints the query log that 'serve' writes, oldest first: when, the\n"
+    "requesting supplier, the request type, the supply point or supplier\n"
+    "asked about, the reply's status and the CURVE key used.\n"
+    "\n"
+    "  --db FILE          directory database; the log is FILE.queries\n"
+    "  --query-log FILE   the query log, when serve was given another one\n"
+    "  --mpid MPID        only the queries of this supplier\n"
+    "  --mpxn MPXN        only the queries about this supply point\n"
+    "  --since TIME       only queries at or after TIME, ISO 8601 UTC\n";
+
 static const char s_serve_usage[] =
     "Usage: " PROGRAM " serve --db FILE --cert FILE.cert\n"
     "           --signing-key FILE.sign_secret --bind ENDPOINT\n"
-    "           [--feed ENDPOINT] [--ttl SECONDS] [-v]\n"
+    "           [--feed ENDPOINT] [--ttl SECONDS] [--query-log FILE]\n"
+    "           [--rate QUERIES_PER_SECOND --burst N]\n"
+    "           [--key-warning-days DAYS] [-v]\n"
     "\n"
     "Answers dir.lookup, dir.supplier, dir.suppliers and dir.changes\n"
     "requests from the suppliers in the database, over a CURVE ROUTER\n"
-    "socket, and signs every answer. Only CURVE keys of listed suppliers\n"
-    "are admitted; the list is re-read within a second of a load. With\n"
-    "--feed it publishes every new change on a CURVE PUB socket. When bound\n"
-    "it prints\n"
+    "socket, and signs every answer. Only the suppliers' CURVE keys valid\n"
+    "now are admitted; the list is re-read within a second of a load or a\n"
+    "key change, and when a key starts or ends. Each query is written to\n"
+    "the query log. A supply point's registrations go only to its\n"
+    "installing supplier and to suppliers that are or were registered for\n"
+    "it. With --feed it publishes every new change on a CURVE PUB socket.\n"
+    "When bound it prints\n"
     "  " PROGRAM " ready endpoint=ENDPOINT [feed=ENDPOINT]\n"
     "on stdout, with the ports actually bound, and it stops on SIGTERM or\n"
     "SIGINT.\n"
@@ -162,6 +190,16 @@ static const char s_serve_usage[] =
     "  --feed ENDPOINT               where to publish the change feed\n"
     "  --ttl SECONDS                 how long nodes may cache an answer\n"
     "                                (default 60)\n"
+    "  --query-log FILE              where each query is logged (sqlite;\n"
+    "                                default FILE.queries beside --db)\n"
+    "  --rate QUERIES_PER_SECOND     each supplier's sustained query rate;\n"
+    "                                more gets rate_limited (default: no\n"
+    "                                limit)\n"
+    "  --burst N                     queries a supplier may send at once\n"
+    "                                above the rate (default: the rate)\n"
+    "  --key-warning-days DAYS       warn of keys that end within DAYS\n"
+    "                                days, at start and once a day; 0 for\n"
+    "                                never (default 14)\n"
     "  -v, --verbose                 log each query\n";
 
 /* Options of every subcommand. Each subcommand rejects the ones it does
@@ -184,6 +222,15 @@ typedef struct {
     const char *since;
     const char *rejects;
     const char *batch;
+    const char *mpid;
+    const char *curve_key;
+    const char *sign_key;
+    const char *from;
+    const char *key;
+    const char *query_log;
+    const char *rate;
+    const char *burst;
+    const char *key_warning_days;
     bool verbose;
     bool help;
 } s_options_t;
@@ -205,7 +252,16 @@ enum {
     O_REASON,
     O_SINCE,
     O_REJECTS,
-    O_BATCH
+    O_BATCH,
+    O_MPID,
+    O_CURVE_KEY,
+    O_SIGN_KEY,
+    O_FROM,
+    O_KEY,
+    O_QUERY_LOG,
+    O_RATE,
+    O_BURST,
+    O_KEY_WARNING_DAYS
 };
 
 typedef struct {
@@ -255,6 +311,15 @@ static const struct option s_long_options[] = {
     {"since", required_argument, NULL, O_SINCE},
     {"rejects", required_argument, NULL, O_REJECTS},
     {"batch", required_argument, NULL, O_BATCH},
+    {"mpid", required_argument, NULL, O_MPID},
+    {"curve-key", required_argument, NULL, O_CURVE_KEY},
+    {"sign-key", required_argument, NULL, O_SIGN_KEY},
+    {"from", required_argument, NULL, O_FROM},
+    {"key", required_argument, NULL, O_KEY},
+    {"query-log", required_argument, NULL, O_QUERY_LOG},
+    {"rate", required_argument, NULL, O_RATE},
+    {"burst", required_argument, NULL, O_BURST},
+    {"key-warning-days", required_argument, NULL, O_KEY_WARNING_DAYS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -282,6 +347,15 @@ static bool s_store_option(const s_command_t *command, int code,
         [O_SINCE - O_DB] = &options->since,
         [O_REJECTS - O_DB] = &options->rejects,
         [O_BATCH - O_DB] = &options->batch,
+        [O_MPID - O_DB] = &options->mpid,
+        [O_CURVE_KEY - O_DB] = &options->curve_key,
+        [O_SIGN_KEY - O_DB] = &options->sign_key,
+        [O_FROM - O_DB] = &options->from,
+        [O_KEY - O_DB] = &options->key,
+        [O_QUERY_LOG - O_DB] = &options->query_log,
+        [O_RATE - O_DB] = &options->rate,
+        [O_BURST - O_DB] = &options->burst,
+        [O_KEY_WARNING_DAYS - O_DB] = &options->key_warning_days,
     };
     if (code == 'h') {
         options->help = true;
@@ -600,6 +674,62 @@ static int s_run_show(const s_options_t *options)
     return found == 1 ? DIRECTORY_EXIT_OK : DIRECTORY_EXIT_FAILED;
 }
 
+/* Key commands */
+
+static int s_run_add_key(const s_options_t *options)
+{
+    return directory_add_key_command(options->db, options->mpid,
+                                     options->curve_key, options->sign_key,
+                                     options->from, options->to);
+}
+
+static int s_run_retire_key(const s_options_t *options)
+{
+    return directory_retire_key_command(options->db, options->mpid,
+                                        options->key, options->at);
+}
+
+static int s_run_revoke_key(const s_options_t *options)
+{
+    return directory_revoke_key_command(
+        options->db, options->mpid, options->key, options->reason, options->at);
+}
+
+static int s_run_keys(const s_options_t *options)
+{
+    return directory_keys_command(options->db, options->mpid);
+}
+
+/* queries */
+
+static int s_run_queries(const s_options_t *options)
+{
+    char error[512], path[PATH_MAX];
+    int64_t since = INT64_MIN;
+    if (options->since && clock_parse_iso(options->since, &since) != 0) {
+        fprintf(stderr,
+                PROGRAM " queries: invalid --since '%s': use an ISO 8601 UTC "
+                        "time such as 2026-07-01T00:00:00Z\n",
+                options->since);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (options->mpxn &&
+        mpxn_classify(options->mpxn, error, sizeof error) == MPXN_INVALID) {
+        fprintf(stderr, PROGRAM " queries: %s\n", error);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (options->query_log)
+        snprintf(path, sizeof path, "%s", options->query_log);
+    else
+        snprintf(path, sizeof path, "%s.queries", options->db);
+    if (directory_query_log_print(path, options->mpid, options->mpxn, since,
+                                  stdout, error, sizeof error) != 0) {
+        fprintf(stderr, PROGRAM " queries: %s\n", error);
+        return DIRECTORY_EXIT_FAILED;
+    }
+    return DIRECTORY_EXIT_OK;
+}
+
 /* serve */
 
 static bool s_parse_ttl(const char *text, int *seconds)
@@ -614,6 +744,64 @@ static bool s_parse_ttl(const char *text, int *seconds)
         return false;
     *seconds = (int)value;
     return true;
+}
+
+/* Parses a whole number from 0 (when zero_ok) or 1 to max; a missing text
+ * gives fallback. */
+static bool s_parse_count(const char *text, long fallback, bool zero_ok,
+                          long max, long *value)
+{
+    if (!text) {
+        *value = fallback;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long parsed = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || errno != 0 ||
+        parsed < (zero_ok ? 0 : 1) || parsed > max)
+        return false;
+    *value = parsed;
+    return true;
+}
+
+/* Reads --rate, --burst, --key-warning-days and --query-log into config;
+ * query_log (PATH_MAX bytes) holds the log's path. */
+static int s_parse_access_options(const s_options_t *options,
+                                  directory_server_config_t *config,
+                                  char *query_log)
+{
+    long rate, burst, days;
+    if (!s_parse_count(options->rate, 0, false, DIRECTORY_RATE_MAX, &rate) ||
+        !s_parse_count(options->burst, rate, false, DIRECTORY_RATE_MAX,
+                       &burst)) {
+        fprintf(stderr,
+                PROGRAM " serve: invalid --rate '%s' or --burst '%s': use "
+                        "whole numbers of queries from 1 to %d\n",
+                options->rate ? options->rate : "",
+                options->burst ? options->burst : "", DIRECTORY_RATE_MAX);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (options->burst && !options->rate) {
+        fprintf(stderr, PROGRAM " serve: --burst needs --rate\n");
+        return DIRECTORY_EXIT_USAGE;
+    }
+    if (!s_parse_count(options->key_warning_days, 14, true, 3650, &days)) {
+        fprintf(stderr,
+                PROGRAM " serve: invalid --key-warning-days '%s': use whole "
+                        "days from 0 (no warnings) to 3650\n",
+                options->key_warning_days);
+        return DIRECTORY_EXIT_USAGE;
+    }
+    config->rate_per_second = (uint32_t)rate;
+    config->rate_burst = (uint32_t)burst;
+    config->key_warning_ms = (int64_t)days * 24 * 3600 * 1000;
+    snprintf(query_log, PATH_MAX, "%s",
+             options->query_log ? options->query_log : "");
+    if (!options->query_log)
+        snprintf(query_log, PATH_MAX, "%s.queries", options->db);
+    config->query_log_path = query_log;
+    return DIRECTORY_EXIT_OK;
 }
 
 /* Serves until SIGTERM or SIGINT; czmq's signal handler sets
@@ -635,9 +823,11 @@ static int s_serve_until_stopped(const directory_server_config_t *config)
         printf(PROGRAM " ready endpoint=%s\n",
                directory_server_endpoint(server));
     fflush(stdout);
-    log_info("directory serving endpoint=%s feed=%s db=%s ttl_s=%d",
+    log_info("directory serving endpoint=%s feed=%s db=%s ttl_s=%d "
+             "query_log=%s rate=%u burst=%u",
              directory_server_endpoint(server), feed[0] ? feed : "(none)",
-             config->db_path, config->ttl_seconds);
+             config->db_path, config->ttl_seconds, config->query_log_path,
+             config->rate_per_second, config->rate_burst);
     while (!zsys_interrupted)
         zclock_sleep(100);
     log_info("directory stopping endpoint=%s",
@@ -657,6 +847,14 @@ static int s_run_serve(const s_options_t *options)
                 options->ttl);
         return DIRECTORY_EXIT_USAGE;
     }
+    directory_server_config_t config = {.db_path = options->db,
+                                        .endpoint = options->bind,
+                                        .feed_endpoint = options->feed,
+                                        .ttl_seconds = ttl};
+    char query_log[PATH_MAX];
+    int code = s_parse_access_options(options, &config, query_log);
+    if (code != DIRECTORY_EXIT_OK)
+        return code;
     log_init(PROGRAM, options->verbose);
     char error[512];
     zcert_t *cert = keys_load_cert(options->cert, error, sizeof error);
@@ -667,12 +865,8 @@ static int s_run_serve(const s_options_t *options)
     if (!signer)
         log_error("directory did not start: %s", error);
     else {
-        directory_server_config_t config = {.db_path = options->db,
-                                            .cert = cert,
-                                            .signer = signer,
-                                            .endpoint = options->bind,
-                                            .feed_endpoint = options->feed,
-                                            .ttl_seconds = ttl};
+        config.cert = cert;
+        config.signer = signer;
         rc = s_serve_until_stopped(&config);
     }
     signer_destroy(&signer);
@@ -686,7 +880,15 @@ static int s_run_serve(const s_options_t *options)
  * although other commands require it. */
 static bool s_optional(const s_command_t *command, const char *name)
 {
-    return strcmp(command->name, "changes") == 0 && strcmp(name, "mpxn") == 0;
+    static const char *const optional[][2] = {
+        {"changes", "mpxn"},     {"add-key", "to"},    {"add-key", "curve-key"},
+        {"add-key", "sign-key"}, {"revoke-key", "at"}, {"keys", "mpid"},
+        {"queries", "mpid"},     {"queries", "mpxn"}};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+        if (strcmp(command->name, optional[i][0]) == 0 &&
+            strcmp(name, optional[i][1]) == 0)
+            return true;
+    return false;
 }
 
 static int s_check_required(const s_command_t *command,
@@ -696,11 +898,12 @@ static int s_check_required(const s_command_t *command,
         const char *name;
         const char *value;
     } required[] = {
-        {"db", options->db},        {"mpxn", options->mpxn},
-        {"to", options->to},        {"at", options->at},
-        {"cert", options->cert},    {"signing-key", options->signing_key},
-        {"bind", options->bind},    {"change", options->change},
-        {"reason", options->reason}};
+        {"db", options->db},         {"mpxn", options->mpxn},
+        {"to", options->to},         {"at", options->at},
+        {"cert", options->cert},     {"signing-key", options->signing_key},
+        {"bind", options->bind},     {"change", options->change},
+        {"reason", options->reason}, {"mpid", options->mpid},
+        {"from", options->from},     {"key", options->key}};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
         if (s_allowed(command, required[i].name) &&
             !s_optional(command, required[i].name) &&
@@ -721,7 +924,17 @@ static const s_command_t s_commands[] = {
     {"withdraw-change", s_withdraw_usage, "db change reason", s_run_withdraw},
     {"changes", s_changes_usage, "db mpxn since", s_run_changes},
     {"show", s_show_usage, "db mpxn", s_run_show},
-    {"serve", s_serve_usage, "db cert signing-key bind feed ttl verbose",
+    {"add-key", directory_add_key_usage, "db mpid curve-key sign-key from to",
+     s_run_add_key},
+    {"retire-key", directory_retire_key_usage, "db mpid key at",
+     s_run_retire_key},
+    {"revoke-key", directory_revoke_key_usage, "db mpid key reason at",
+     s_run_revoke_key},
+    {"keys", directory_keys_usage, "db mpid", s_run_keys},
+    {"queries", s_queries_usage, "db query-log mpid mpxn since", s_run_queries},
+    {"serve", s_serve_usage,
+     "db cert signing-key bind feed ttl query-log rate burst "
+     "key-warning-days verbose",
      s_run_serve},
 };
 

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dir_keys.h"
+#include "hex.h"
+
 /* Every query that a lookup makes searches a primary key: supply points by
  * mpxn, registrations by mpxn and from_ms. Both tables are WITHOUT ROWID,
  * so their rows are stored in key order, and a register of tens of
@@ -59,6 +62,86 @@ static const char s_schema_v2[] =
     " ON supplier_changes (mpxn, change);"
     "CREATE INDEX IF NOT EXISTS changes_by_mpxn ON changes (mpxn, number);";
 
+/* The current time in UTC ms, in SQL, for the triggers below. */
+#define S_SQL_NOW                                                              \
+    "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+
+/* Added in schema version 3: every CURVE and signing key of each supplier
+ * with its validity, which the key commands change. The key columns of
+ * suppliers are the keys its CSV row gives. The triggers keep every such
+ * key in supplier_keys: a new supplier's keys are valid from the epoch,
+ * and a key that a later CSV row replaces is retired now while the new
+ * one starts now. A key is text: Z85 for a CURVE key, lower-case hex for
+ * a signing key. The changes gain the supplier they are about. */
+static const char s_schema_v3[] =
+    "CREATE TABLE IF NOT EXISTS supplier_keys ("
+    " mpid TEXT NOT NULL REFERENCES suppliers (mpid),"
+    " type TEXT NOT NULL CHECK (type IN ('curve', 'sign')),"
+    " key TEXT NOT NULL,"
+    " valid_from_ms INTEGER NOT NULL,"
+    " valid_to_ms INTEGER CHECK (valid_to_ms IS NULL OR"
+    "  valid_to_ms > valid_from_ms),"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'retired', 'revoked')),"
+    " revoked_ms INTEGER CHECK ((state = 'revoked') = (revoked_ms IS NOT "
+    "NULL)),"
+    " reason TEXT,"
+    " added_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (mpid, type, key)"
+    ") WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS supplier_keys_curve"
+    " ON supplier_keys (key) WHERE type = 'curve';"
+    "CREATE TRIGGER IF NOT EXISTS supplier_keys_of_new_supplier"
+    " AFTER INSERT ON suppliers BEGIN"
+    "  INSERT INTO supplier_keys"
+    "  (mpid, type, key, valid_from_ms, state, added_ms)"
+    "  SELECT NEW.mpid, 'curve', NEW.curve_key, 0, 'active', " S_SQL_NOW
+    "  WHERE NOT EXISTS (SELECT 1 FROM supplier_keys WHERE mpid = NEW.mpid"
+    "   AND type = 'curve' AND key = NEW.curve_key);"
+    "  INSERT INTO supplier_keys"
+    "  (mpid, type, key, valid_from_ms, state, added_ms)"
+    "  SELECT NEW.mpid, 'sign', lower(hex(NEW.sign_key)), 0, "
+    "'active', " S_SQL_NOW
+    "  WHERE NOT EXISTS (SELECT 1 FROM supplier_keys WHERE mpid = NEW.mpid"
+    "   AND type = 'sign' AND key = lower(hex(NEW.sign_key)));"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS supplier_keys_of_changed_supplier"
+    " AFTER UPDATE OF curve_key, sign_key ON suppliers BEGIN"
+    "  UPDATE supplier_keys SET state = 'retired', valid_to_ms ="
+    "   max(" S_SQL_NOW ", valid_from_ms + 1)"
+    "  WHERE mpid = OLD.mpid AND state = 'active' AND ("
+    "   (type = 'curve' AND key = OLD.curve_key"
+    "    AND OLD.curve_key <> NEW.curve_key) OR"
+    "   (type = 'sign' AND key = lower(hex(OLD.sign_key))"
+    "    AND OLD.sign_key <> NEW.sign_key))"
+    "  AND (valid_to_ms IS NULL OR valid_to_ms > " S_SQL_NOW ");"
+    "  INSERT INTO supplier_keys"
+    "  (mpid, type, key, valid_from_ms, state, added_ms)"
+    "  SELECT NEW.mpid, 'curve', NEW.curve_key, " S_SQL_NOW
+    ", 'active', " S_SQL_NOW
+    "  WHERE NOT EXISTS (SELECT 1 FROM supplier_keys WHERE mpid = NEW.mpid"
+    "   AND type = 'curve' AND key = NEW.curve_key);"
+    "  INSERT INTO supplier_keys"
+    "  (mpid, type, key, valid_from_ms, state, added_ms)"
+    "  SELECT NEW.mpid, 'sign', lower(hex(NEW.sign_key)), " S_SQL_NOW
+    ", 'active', " S_SQL_NOW
+    "  WHERE NOT EXISTS (SELECT 1 FROM supplier_keys WHERE mpid = NEW.mpid"
+    "   AND type = 'sign' AND key = lower(hex(NEW.sign_key)));"
+    " END;";
+
+/* Run once, when a database of version 1 or 2 (or a new one) goes to
+ * version 3: the suppliers already there get their keys, valid from the
+ * epoch, and the change log its supplier column. */
+static const char s_upgrade_v3[] =
+    "ALTER TABLE changes ADD COLUMN mpid TEXT;"
+    "INSERT OR IGNORE INTO supplier_keys"
+    " (mpid, type, key, valid_from_ms, state, added_ms)"
+    " SELECT mpid, 'curve', curve_key, 0, 'active', " S_SQL_NOW
+    " FROM suppliers;"
+    "INSERT OR IGNORE INTO supplier_keys"
+    " (mpid, type, key, valid_from_ms, state, added_ms)"
+    " SELECT mpid, 'sign', lower(hex(sign_key)), 0, 'active', " S_SQL_NOW
+    " FROM suppliers;";
+
 /* Prepared statements, made on first use and kept while the database is
  * open, because a bulk load runs the same few of them per row. */
 typedef enum {
@@ -84,6 +167,14 @@ typedef enum {
     S_GET_SUPPLIER_CHANGE,
     S_LATEST_SUPPLIER_CHANGE,
     S_MARK_WITHDRAWN,
+    S_RECORD_SUPPLIER_ENTRY,
+    S_LIST_KEYS,
+    S_LIST_KEYS_OF_SUPPLIER,
+    S_GET_KEY,
+    S_INSERT_KEY,
+    S_UPDATE_KEY,
+    S_KEY_OWNER,
+    S_WAS_REGISTERED,
     S_COUNT
 } s_statement_t;
 
@@ -133,13 +224,13 @@ static const char *const s_sql[S_COUNT] = {
     [S_DELETE_REGISTRATION] = "DELETE FROM registrations "
                               "WHERE mpxn = ?1 AND from_ms = ?2",
     [S_LIST_CHANGES] = "SELECT c.number, c.at_ms, c.kind, c.mpxn, "
-                       "c.description, s.withdrawn_by, s.withdrawal_reason "
-                       "FROM changes c LEFT JOIN supplier_changes s "
+                       "c.description, s.withdrawn_by, s.withdrawal_reason, "
+                       "c.mpid FROM changes c LEFT JOIN supplier_changes s "
                        "ON s.change = c.number WHERE c.number > ?1 "
                        "ORDER BY c.number LIMIT ?2",
     [S_LIST_CHANGES_OF_MPXN] =
         "SELECT c.number, c.at_ms, c.kind, c.mpxn, c.description, "
-        "s.withdrawn_by, s.withdrawal_reason "
+        "s.withdrawn_by, s.withdrawal_reason, c.mpid "
         "FROM changes c LEFT JOIN supplier_changes s ON s.change = c.number "
         "WHERE c.number > ?1 AND c.mpxn = ?3 ORDER BY c.number LIMIT ?2",
     [S_INSERT_SUPPLIER_CHANGE] =
@@ -156,6 +247,29 @@ static const char *const s_sql[S_COUNT] = {
         "ORDER BY change DESC LIMIT 1",
     [S_MARK_WITHDRAWN] = "UPDATE supplier_changes SET withdrawn_by = ?2, "
                          "withdrawal_reason = ?3 WHERE change = ?1",
+    [S_RECORD_SUPPLIER_ENTRY] = "INSERT INTO changes "
+                                "(at_ms, kind, mpid, description) "
+                                "VALUES (?1, ?2, ?3, ?4)",
+    [S_LIST_KEYS] = "SELECT mpid, type, key, valid_from_ms, valid_to_ms, "
+                    "state, revoked_ms, reason, added_ms FROM supplier_keys "
+                    "ORDER BY mpid, valid_from_ms, type, key",
+    [S_LIST_KEYS_OF_SUPPLIER] =
+        "SELECT mpid, type, key, valid_from_ms, valid_to_ms, state, "
+        "revoked_ms, reason, added_ms FROM supplier_keys WHERE mpid = ?1 "
+        "ORDER BY valid_from_ms, type, key",
+    [S_GET_KEY] = "SELECT mpid, type, key, valid_from_ms, valid_to_ms, "
+                  "state, revoked_ms, reason, added_ms FROM supplier_keys "
+                  "WHERE mpid = ?1 AND key = ?2",
+    [S_INSERT_KEY] = "INSERT INTO supplier_keys (mpid, type, key, "
+                     "valid_from_ms, valid_to_ms, state, revoked_ms, reason, "
+                     "added_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_UPDATE_KEY] = "UPDATE supplier_keys SET valid_to_ms = ?4, state = ?5, "
+                     "revoked_ms = ?6, reason = ?7 "
+                     "WHERE mpid = ?1 AND type = ?2 AND key = ?3",
+    [S_KEY_OWNER] = "SELECT mpid FROM supplier_keys "
+                    "WHERE type = ?1 AND key = ?2 ORDER BY mpid LIMIT 1",
+    [S_WAS_REGISTERED] = "SELECT 1 FROM registrations "
+                         "WHERE mpxn = ?1 AND supplier = ?2 LIMIT 1",
 };
 
 struct directory_db {
@@ -216,11 +330,12 @@ static int s_schema_version(directory_db_t *self, int *version, char *error,
 static int s_create_schema(directory_db_t *self, int from_version, char *error,
                            size_t error_size)
 {
-    char sql[sizeof s_schema + sizeof s_schema_v2 + 64];
+    char sql[sizeof s_schema + sizeof s_schema_v2 + sizeof s_schema_v3 +
+             sizeof s_upgrade_v3 + 64];
     snprintf(sql, sizeof sql,
-             "BEGIN IMMEDIATE; %s %s PRAGMA user_version = %d; COMMIT;",
-             from_version < 1 ? s_schema : "", s_schema_v2,
-             DIRECTORY_DB_SCHEMA_VERSION);
+             "BEGIN IMMEDIATE; %s %s %s %s PRAGMA user_version = %d; COMMIT;",
+             from_version < 1 ? s_schema : "", s_schema_v2, s_schema_v3,
+             from_version < 3 ? s_upgrade_v3 : "", DIRECTORY_DB_SCHEMA_VERSION);
     if (s_exec(self, sql, error, error_size) != 0) {
         sqlite3_exec(self->handle, "ROLLBACK", NULL, NULL, NULL);
         return -1;
@@ -236,10 +351,10 @@ static int s_check_schema(directory_db_t *self, bool create, char *error,
         return -1;
     if (version == 0 && create)
         return s_create_schema(self, 0, error, error_size);
-    /* Version 2 only adds tables and indexes, so a version 1 database is
-     * upgraded in place when it is opened. */
-    if (version == 1)
-        return s_create_schema(self, 1, error, error_size);
+    /* Versions 2 and 3 add tables, indexes, triggers and a column, so an
+     * older database is upgraded in place when it is opened. */
+    if (version == 1 || version == 2)
+        return s_create_schema(self, version, error, error_size);
     if (version == 0) {
         snprintf(error, error_size,
                  "database '%s' is not initialised: run "
@@ -736,6 +851,7 @@ static void s_read_change_row(sqlite3_stmt *stmt, directory_change_row_t *out)
     out->withdrawn_by = (uint64_t)sqlite3_column_int64(stmt, 5);
     s_column_text(stmt, 6, out->withdrawal_reason,
                   sizeof out->withdrawal_reason);
+    s_column_text(stmt, 7, out->change.mpid, sizeof out->change.mpid);
 }
 
 int directory_db_list_changes(directory_db_t *self, uint64_t since,
@@ -857,6 +973,212 @@ int directory_db_mark_withdrawn(directory_db_t *self, uint64_t number,
     s_bind_text(stmt, 3, reason);
     return s_step_done(self, stmt, "withdrawing a change of supplier", error,
                        error_size);
+}
+
+/* Supplier keys */
+
+static int s_read_key_row(sqlite3_stmt *stmt, directory_key_row_t *out)
+{
+    char type[8], text[DIR_KEY_TEXT_SIZE], state[16];
+    memset(out, 0, sizeof *out);
+    s_column_text(stmt, 0, out->mpid, sizeof out->mpid);
+    s_column_text(stmt, 1, type, sizeof type);
+    s_column_text(stmt, 2, text, sizeof text);
+    s_column_text(stmt, 5, state, sizeof state);
+    dir_key_t *key = &out->key;
+    if (dir_key_type_parse(type, &key->type) != 0 ||
+        dir_key_state_parse(state, &key->state) != 0)
+        return -1;
+    if (key->type == DIR_KEY_CURVE)
+        snprintf(key->curve_key, sizeof key->curve_key, "%s", text);
+    else if (hex_decode(text, key->sign_key, sizeof key->sign_key) != 0)
+        return -1;
+    key->valid_from_ms = sqlite3_column_int64(stmt, 3);
+    key->valid_to_ms = s_column_end(stmt, 4);
+    key->revoked_ms = sqlite3_column_int64(stmt, 6);
+    s_column_text(stmt, 7, out->reason, sizeof out->reason);
+    out->added_ms = sqlite3_column_int64(stmt, 8);
+    return 0;
+}
+
+/* Reads every row of a key listing into a new array. */
+static int s_collect_keys(directory_db_t *self, sqlite3_stmt *stmt,
+                          directory_key_row_t **rows, size_t *count,
+                          char *error, size_t error_size)
+{
+    size_t capacity = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*count == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            directory_key_row_t *grown =
+                realloc(*rows, capacity * sizeof **rows);
+            if (!grown) {
+                snprintf(error, error_size, "out of memory listing keys");
+                break;
+            }
+            *rows = grown;
+        }
+        if (s_read_key_row(stmt, &(*rows)[*count]) != 0) {
+            snprintf(error, error_size,
+                     "a row of supplier_keys in '%s' has an unknown type or "
+                     "state, or a malformed key",
+                     self->path);
+            break;
+        }
+        (*count)++;
+    }
+    sqlite3_reset(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        s_fail(self, "listing keys", error, error_size);
+    free(*rows);
+    *rows = NULL;
+    *count = 0;
+    return -1;
+}
+
+int directory_db_list_keys(directory_db_t *self, const char *mpid,
+                           directory_key_row_t **rows, size_t *count,
+                           char *error, size_t error_size)
+{
+    *rows = NULL;
+    *count = 0;
+    sqlite3_stmt *stmt = s_statement(
+        self, mpid ? S_LIST_KEYS_OF_SUPPLIER : S_LIST_KEYS, error, error_size);
+    if (!stmt)
+        return -1;
+    if (mpid)
+        s_bind_text(stmt, 1, mpid);
+    return s_collect_keys(self, stmt, rows, count, error, error_size);
+}
+
+int directory_db_get_key(directory_db_t *self, const char *mpid,
+                         const char *text, directory_key_row_t *out,
+                         char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt = s_statement(self, S_GET_KEY, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, mpid);
+    s_bind_text(stmt, 2, text);
+    int rc = s_step_row(self, stmt, "reading a key", error, error_size);
+    if (rc != 1)
+        return rc;
+    rc = s_read_key_row(stmt, out) == 0 ? 1 : -1;
+    if (rc < 0)
+        snprintf(error, error_size, "key %.16s... of %s in '%s' is malformed",
+                 text, mpid, self->path);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Binds mpid, type and key text as ?1, ?2 and ?3. */
+static void s_bind_key_name(sqlite3_stmt *stmt, const directory_key_row_t *row,
+                            char text[DIR_KEY_TEXT_SIZE])
+{
+    s_bind_text(stmt, 1, row->mpid);
+    s_bind_text(stmt, 2, dir_key_type_name(row->key.type));
+    s_bind_text(stmt, 3, dir_key_text(&row->key, text));
+}
+
+static void s_bind_revocation(sqlite3_stmt *stmt, int index,
+                              const directory_key_row_t *row)
+{
+    if (row->key.state == DIR_KEY_REVOKED)
+        sqlite3_bind_int64(stmt, index, row->key.revoked_ms);
+    else
+        sqlite3_bind_null(stmt, index);
+    if (row->reason[0])
+        s_bind_text(stmt, index + 1, row->reason);
+    else
+        sqlite3_bind_null(stmt, index + 1);
+}
+
+int directory_db_insert_key(directory_db_t *self,
+                            const directory_key_row_t *row, char *error,
+                            size_t error_size)
+{
+    char text[DIR_KEY_TEXT_SIZE];
+    sqlite3_stmt *stmt = s_statement(self, S_INSERT_KEY, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_key_name(stmt, row, text);
+    sqlite3_bind_int64(stmt, 4, row->key.valid_from_ms);
+    s_bind_end(stmt, 5, row->key.valid_to_ms);
+    s_bind_text(stmt, 6, dir_key_state_name(row->key.state));
+    s_bind_revocation(stmt, 7, row);
+    sqlite3_bind_int64(stmt, 9, row->added_ms);
+    return s_step_done(self, stmt, "adding a key", error, error_size);
+}
+
+int directory_db_update_key(directory_db_t *self,
+                            const directory_key_row_t *row, char *error,
+                            size_t error_size)
+{
+    char text[DIR_KEY_TEXT_SIZE];
+    sqlite3_stmt *stmt = s_statement(self, S_UPDATE_KEY, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_key_name(stmt, row, text);
+    s_bind_end(stmt, 4, row->key.valid_to_ms);
+    s_bind_text(stmt, 5, dir_key_state_name(row->key.state));
+    s_bind_revocation(stmt, 6, row);
+    return s_step_done(self, stmt, "changing a key", error, error_size);
+}
+
+int directory_db_key_owner(directory_db_t *self, dir_key_type_t type,
+                           const char *text, char mpid[DIR_MPID_SIZE],
+                           char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt = s_statement(self, S_KEY_OWNER, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, dir_key_type_name(type));
+    s_bind_text(stmt, 2, text);
+    int rc = s_step_row(self, stmt, "finding a key", error, error_size);
+    if (rc == 1) {
+        s_column_text(stmt, 0, mpid, DIR_MPID_SIZE);
+        sqlite3_reset(stmt);
+    }
+    return rc;
+}
+
+int directory_db_record_supplier_entry(directory_db_t *self, int64_t at_ms,
+                                       const char *kind, const char *mpid,
+                                       const char *description,
+                                       uint64_t *number, char *error,
+                                       size_t error_size)
+{
+    sqlite3_stmt *stmt =
+        s_statement(self, S_RECORD_SUPPLIER_ENTRY, error, error_size);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, at_ms);
+    s_bind_text(stmt, 2, kind);
+    s_bind_text(stmt, 3, mpid);
+    s_bind_text(stmt, 4, description);
+    if (s_step_done(self, stmt, "recording a change", error, error_size) != 0)
+        return -1;
+    if (number)
+        *number = (uint64_t)sqlite3_last_insert_rowid(self->handle);
+    return 0;
+}
+
+int directory_db_was_registered(directory_db_t *self, const char *mpxn,
+                                const char *mpid, char *error,
+                                size_t error_size)
+{
+    sqlite3_stmt *stmt = s_statement(self, S_WAS_REGISTERED, error, error_size);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, mpxn);
+    s_bind_text(stmt, 2, mpid);
+    int rc = s_step_row(self, stmt, "reading registrations", error, error_size);
+    if (rc == 1)
+        sqlite3_reset(stmt);
+    return rc;
 }
 
 /* In WAL mode a commit appends the transaction's pages and then a commit

@@ -17,7 +17,7 @@
 #include "dir_changes.h"
 #include "dir_records.h"
 
-#define DIRECTORY_DB_SCHEMA_VERSION 2
+#define DIRECTORY_DB_SCHEMA_VERSION 3
 
 typedef struct directory_db directory_db_t;
 
@@ -157,6 +157,53 @@ int directory_db_latest_supplier_change(directory_db_t *self, const char *mpxn,
 int directory_db_mark_withdrawn(directory_db_t *self, uint64_t number,
                                 uint64_t withdrawn_by, const char *reason,
                                 char *error, size_t error_size);
+
+/* Supplier keys. Every supplier has at least the two keys of its CSV row;
+ * see the schema in directory_db.c. */
+
+/* One row of supplier_keys. */
+typedef struct {
+    char mpid[DIR_MPID_SIZE];
+    dir_key_t key;
+    char reason[DIRECTORY_REASON_SIZE]; /* why it was revoked, or "" */
+    int64_t added_ms;                   /* when it was recorded */
+} directory_key_row_t;
+
+/* Lists the keys of mpid, or of every supplier when mpid is NULL, ordered
+ * by supplier and start. Caller frees *rows, NULL when there are none. */
+int directory_db_list_keys(directory_db_t *self, const char *mpid,
+                           directory_key_row_t **rows, size_t *count,
+                           char *error, size_t error_size);
+/* Finds the key of mpid whose text (Z85 or hex, as dir_key_text writes
+ * it) is text. */
+int directory_db_get_key(directory_db_t *self, const char *mpid,
+                         const char *text, directory_key_row_t *out,
+                         char *error, size_t error_size);
+int directory_db_insert_key(directory_db_t *self,
+                            const directory_key_row_t *row, char *error,
+                            size_t error_size);
+/* Writes the validity end, state, revocation time and reason of the key
+ * that row names by supplier, type and text. */
+int directory_db_update_key(directory_db_t *self,
+                            const directory_key_row_t *row, char *error,
+                            size_t error_size);
+/* Finds the supplier that has the key of type whose text is text. */
+int directory_db_key_owner(directory_db_t *self, dir_key_type_t type,
+                           const char *text, char mpid[DIR_MPID_SIZE],
+                           char *error, size_t error_size);
+
+/* Records a change-log entry of kind about supplier mpid (no supply
+ * point). number (may be NULL) gets its number. */
+int directory_db_record_supplier_entry(directory_db_t *self, int64_t at_ms,
+                                       const char *kind, const char *mpid,
+                                       const char *description,
+                                       uint64_t *number, char *error,
+                                       size_t error_size);
+
+/* Finds whether mpid has ever been registered for mpxn, in any period. */
+int directory_db_was_registered(directory_db_t *self, const char *mpxn,
+                                const char *mpid, char *error,
+                                size_t error_size);
 
 /* SQLite's PRAGMA data_version: it changes when another connection
  * commits, so a reader can tell that it must reload. */

@@ -10,8 +10,13 @@
 #include "curve.h"
 #include "dir_answer.h"
 #include "dir_changes.h"
+#include "dir_keys.h"
 #include "dir_request.h"
 #include "directory_db.h"
+#include "directory_key_watch.h"
+#include "directory_keys.h"
+#include "directory_query_log.h"
+#include "directory_rate.h"
 #include "envelope.h"
 #include "log.h"
 #include "zap.h"
@@ -30,6 +35,9 @@
 /* Largest frame the feed socket accepts from subscribers, whose only
  * messages are subscriptions. */
 #define S_FEED_MAX_FRAME 4096
+/* How often the allow-list is re-read without a change, which also runs
+ * the key expiry warnings. */
+#define S_KEY_CHECK_INTERVAL_MS 60000
 
 struct directory_server {
     directory_server_config_t config; /* the actor reads it while serving */
@@ -52,42 +60,100 @@ typedef struct {
     int64_t data_version;
     int64_t next_check_ms;
     int64_t next_head_ms;
+    directory_query_log_t *query_log; /* NULL without one */
+    directory_rate_t *rate;           /* NULL without a rate limit */
+    directory_key_watch_t *key_watch; /* NULL without expiry warnings */
+    int64_t key_boundary_ms;          /* UTC: next start or end of a key */
+    int64_t next_key_check_ms;
     bool terminated;
 } s_server_t;
 
 /* Allow-list */
 
-/* Makes the ZAP allow-list exactly the suppliers' keys in list. */
-static int s_apply_allow_list(s_server_t *self, const dir_supplier_t *list,
-                              size_t count)
+/* Lists every supplier with its keys, and its keys in use at now_ms. */
+static int s_read_suppliers(s_server_t *self, int64_t now_ms,
+                            dir_supplier_t **list, size_t *count, char *error,
+                            size_t error_size)
 {
-    const char **keep = calloc(count + 1, sizeof *keep);
+    if (directory_db_list_suppliers(self->db, list, count, error, error_size) !=
+        0)
+        return -1;
+    if (directory_keys_attach(self->db, *list, *count, now_ms, error,
+                              error_size) == 0)
+        return 0;
+    free(*list);
+    *list = NULL;
+    return -1;
+}
+
+/* Makes the ZAP allow-list exactly the CURVE keys in list valid at now_ms.
+ * Returns the number of keys, or -1 when out of memory. */
+static int s_apply_allow_list(s_server_t *self, const dir_supplier_t *list,
+                              size_t count, int64_t now_ms)
+{
+    const char **keep = calloc(count * DIR_MAX_KEYS + 1, sizeof *keep);
     if (!keep)
         return -1;
+    size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
-        zap_allow(self->zap, list[i].curve_key, list[i].mpid);
-        keep[i] = list[i].curve_key;
+        const char **keys = &keep[kept];
+        size_t found =
+            dir_supplier_curve_keys(&list[i], now_ms, keys, DIR_MAX_KEYS);
+        for (size_t k = 0; k < found && k < DIR_MAX_KEYS; k++)
+            zap_allow(self->zap, keys[k], list[i].mpid);
+        kept += found < DIR_MAX_KEYS ? found : DIR_MAX_KEYS;
     }
     zap_retain(self->zap, keep);
     free(keep);
-    return 0;
+    return (int)kept;
 }
 
-static int s_load_allow_list(s_server_t *self, char *error, size_t error_size)
+/* The earliest time after now_ms at which a key of list starts or ends. */
+static int64_t s_next_key_change(const dir_supplier_t *list, size_t count,
+                                 int64_t now_ms)
+{
+    int64_t next = DIR_OPEN_END;
+    for (size_t i = 0; i < count; i++) {
+        int64_t at = dir_supplier_next_key_change(&list[i], now_ms);
+        if (at < next)
+            next = at;
+    }
+    return next;
+}
+
+/* Reads the allow-list again; logs it at info level when announce is set
+ * (at start and after a commit), else at debug level. */
+static int s_load_allow_list(s_server_t *self, bool announce, char *error,
+                             size_t error_size)
 {
     dir_supplier_t *list;
     size_t count;
-    if (directory_db_list_suppliers(self->db, &list, &count, error,
-                                    error_size) != 0)
+    int64_t now = clock_now_ms();
+    if (s_read_suppliers(self, now, &list, &count, error, error_size) != 0)
         return -1;
-    int rc = s_apply_allow_list(self, list, count);
+    int keys = s_apply_allow_list(self, list, count, now);
+    self->key_boundary_ms = s_next_key_change(list, count, now);
+    self->next_key_check_ms = zclock_mono() + S_KEY_CHECK_INTERVAL_MS;
+    if (self->key_watch)
+        directory_key_watch_check(self->key_watch, list, count, now);
     free(list);
-    if (rc != 0) {
+    if (keys < 0) {
         snprintf(error, error_size, "out of memory for the allow-list");
         return -1;
     }
-    log_info("allow-list loaded suppliers=%zu", count);
+    if (announce)
+        log_info("allow-list loaded suppliers=%zu curve_keys=%d", count, keys);
+    else
+        log_debug("allow-list loaded suppliers=%zu curve_keys=%d", count, keys);
     return 0;
+}
+
+/* True when a key has started or ended since the allow-list was read, or
+ * the periodic check is due. */
+static bool s_keys_due(const s_server_t *self)
+{
+    return clock_now_ms() >= self->key_boundary_ms ||
+           zclock_mono() >= self->next_key_check_ms;
 }
 
 /* Change feed */
@@ -152,8 +218,10 @@ static void s_beat(s_server_t *self)
     s_publish_head(self);
 }
 
-/* When another connection has committed to the database since the last
- * check, publishes the new changes and reloads the allow-list. */
+/* Runs every S_POLL_INTERVAL_MS: writes the query log, and when another
+ * connection has committed to the database since the last check,
+ * publishes the new changes and reloads the allow-list, which it also
+ * reloads when a key starts or ends. */
 static void s_check_for_changes(s_server_t *self)
 {
     int64_t now = zclock_mono();
@@ -161,7 +229,10 @@ static void s_check_for_changes(s_server_t *self)
         return;
     self->next_check_ms = now + S_POLL_INTERVAL_MS;
 
-    char error[256];
+    char error[512];
+    if (self->query_log &&
+        directory_query_log_flush(self->query_log, error, sizeof error) != 0)
+        log_error("query log not written, entries dropped: %s", error);
     int64_t version;
     if (directory_db_data_version(self->db, &version, error, sizeof error) !=
         0) {
@@ -171,9 +242,9 @@ static void s_check_for_changes(s_server_t *self)
     bool changed = version != self->data_version;
     if (self->feed && (changed || self->backlog))
         s_publish_changes(self);
-    if (!changed)
+    if (!changed && !s_keys_due(self))
         return;
-    if (s_load_allow_list(self, error, sizeof error) != 0) {
+    if (s_load_allow_list(self, changed, error, sizeof error) != 0) {
         log_error("reloading the allow-list failed: %s", error);
         return;
     }
@@ -188,8 +259,30 @@ typedef struct {
     const char *type;
     const uint8_t *id;
     const char *supplier;
-    const char *key; /* CURVE key of the requester, for logs */
+    const char *key;  /* CURVE key of the requester, for logs */
+    const char *mpxn; /* what a valid request asks about, for the query */
+    const char *mpid; /* log; "" otherwise */
 } s_context_t;
+
+/* Adds the query and its reply's status to the query log. */
+static void s_log_query(s_server_t *self, const s_context_t *context,
+                        const char *status)
+{
+    if (!self->query_log)
+        return;
+    directory_query_t query = {.at_ms = clock_now_ms(),
+                               .supplier = context->supplier,
+                               .curve_key = context->key,
+                               .type = context->type,
+                               .mpxn = context->mpxn,
+                               .mpid = context->mpid,
+                               .status = status};
+    char error[512];
+    if (directory_query_log_add(self->query_log, &query) >=
+            DIRECTORY_QUERY_LOG_BATCH &&
+        directory_query_log_flush(self->query_log, error, sizeof error) != 0)
+        log_error("query log not written, entries dropped: %s", error);
+}
 
 static void s_send_reply(s_server_t *self, const s_context_t *context,
                          const char *status, const char *error,
@@ -213,6 +306,7 @@ static void s_send_reply(s_server_t *self, const s_context_t *context,
     }
     log_debug("query answered type=%s supplier=%s status=%s", context->type,
               context->supplier, status);
+    s_log_query(self, context, status);
 }
 
 static void s_reply_failure(s_server_t *self, const s_context_t *context,
@@ -233,9 +327,32 @@ static void s_validity(const s_server_t *self, int64_t *issued_ms,
 
 /* Request handlers */
 
+/* Leaves the registrations out of point unless requester installed its
+ * meter or is or was registered for it: a supplier may learn any supply
+ * point's smart status, installing supplier and head end, but who else
+ * supplied a customer only where it has a part in the supply point. The
+ * installer sees them because its node checks every request against
+ * them. */
+static int s_restrict_registrations(s_server_t *self, const char *requester,
+                                    dir_supply_point_t *point, char *error,
+                                    size_t error_size)
+{
+    if (strcmp(point->installing, requester) == 0)
+        return 0;
+    int registered = directory_db_was_registered(self->db, point->mpxn,
+                                                 requester, error, error_size);
+    if (registered < 0)
+        return -1;
+    if (registered == 0) {
+        point->registration_count = 0;
+        point->registrations_withheld = true;
+    }
+    return 0;
+}
+
 static int s_read_point_rows(s_server_t *self, const char *mpxn,
-                             dir_supply_point_t *point, char *error,
-                             size_t error_size)
+                             const char *requester, dir_supply_point_t *point,
+                             char *error, size_t error_size)
 {
     int found =
         directory_db_get_supply_point(self->db, mpxn, point, error, error_size);
@@ -243,22 +360,25 @@ static int s_read_point_rows(s_server_t *self, const char *mpxn,
         return found;
     if (directory_db_get_registrations(self->db, point, error, error_size) !=
             0 ||
+        s_restrict_registrations(self, requester, point, error, error_size) !=
+            0 ||
         directory_db_last_change(self->db, &point->change, error, error_size) !=
             0)
         return -1;
     return 1;
 }
 
-/* Reads the supply point in one read transaction, so that its change
- * number is that of the registrations it carries even while another
- * process commits a change. */
+/* Reads the supply point, as requester may see it, in one read
+ * transaction, so that its change number is that of the registrations it
+ * carries even while another process commits a change. */
 static int s_read_point(s_server_t *self, const char *mpxn,
-                        dir_supply_point_t *point, char *error,
-                        size_t error_size)
+                        const char *requester, dir_supply_point_t *point,
+                        char *error, size_t error_size)
 {
     if (directory_db_begin_read(self->db, error, error_size) != 0)
         return -1;
-    int found = s_read_point_rows(self, mpxn, point, error, error_size);
+    int found =
+        s_read_point_rows(self, mpxn, requester, point, error, error_size);
     directory_db_rollback(self->db);
     if (found == 1)
         s_validity(self, &point->issued_ms, &point->expires_ms);
@@ -270,7 +390,8 @@ static void s_handle_lookup(s_server_t *self, const s_context_t *context,
 {
     char error[512];
     dir_supply_point_t point;
-    int found = s_read_point(self, request->mpxn, &point, error, sizeof error);
+    int found = s_read_point(self, request->mpxn, context->supplier, &point,
+                             error, sizeof error);
     if (found < 0) {
         s_reply_failure(self, context, error);
         return;
@@ -305,6 +426,11 @@ static void s_handle_supplier(s_server_t *self, const s_context_t *context,
         s_send_reply(self, context, STATUS_NOT_FOUND, error, NULL);
         return;
     }
+    if (directory_keys_attach(self->db, &supplier, 1, clock_now_ms(), error,
+                              sizeof error) != 0) {
+        s_reply_failure(self, context, error);
+        return;
+    }
     s_validity(self, &supplier.issued_ms, &supplier.expires_ms);
     msgpack_sbuffer answer;
     msgpack_sbuffer_init(&answer);
@@ -314,14 +440,16 @@ static void s_handle_supplier(s_server_t *self, const s_context_t *context,
 }
 
 /* NOTE: the whole list goes in one answer, which the client's envelope
- * limit caps at 256 KiB, roughly 1000 suppliers of about 200 bytes each. */
+ * limit caps at 256 KiB: roughly 1000 suppliers of about 200 bytes with
+ * their two first keys, and fewer as they gain keys (about 90 bytes each,
+ * up to DIR_MAX_KEYS). */
 static void s_handle_suppliers(s_server_t *self, const s_context_t *context)
 {
     char error[512];
     dir_supplier_t *list;
     size_t count;
-    if (directory_db_list_suppliers(self->db, &list, &count, error,
-                                    sizeof error) != 0) {
+    if (s_read_suppliers(self, clock_now_ms(), &list, &count, error,
+                         sizeof error) != 0) {
         s_reply_failure(self, context, error);
         return;
     }
@@ -410,6 +538,29 @@ static void s_dispatch(s_server_t *self, const s_context_t *context,
         s_handle_suppliers(self, context);
 }
 
+/* Answers rate_limited and returns true when the requester's supplier
+ * has used up its rate limit. */
+static bool s_rate_limited(s_server_t *self, const s_context_t *context)
+{
+    if (!self->rate)
+        return false;
+    int64_t wait_ms =
+        directory_rate_take(self->rate, context->supplier, zclock_mono());
+    if (wait_ms == 0)
+        return false;
+    char error[256];
+    snprintf(error, sizeof error,
+             "supplier %s sent more than %u queries a second (burst %u): "
+             "retry in %lld ms",
+             context->supplier, self->config->rate_per_second,
+             self->config->rate_burst, (long long)wait_ms);
+    log_peer_warning("directory query rate limited supplier=%s type=%s "
+                     "retry_ms=%lld",
+                     context->supplier, context->type, (long long)wait_ms);
+    s_send_reply(self, context, DIR_STATUS_RATE_LIMITED, error, NULL);
+    return true;
+}
+
 /* Handles one request frame from the client routing names. */
 static void s_handle_request(s_server_t *self, zframe_t *routing,
                              zframe_t *body)
@@ -429,12 +580,15 @@ static void s_handle_request(s_server_t *self, zframe_t *routing,
     }
 
     char supplier[DIR_MPID_SIZE] = "";
+    bool valid = result == DIR_REQUEST_VALID;
     s_context_t context = {.routing = routing,
                            .type = request.header.type[0] ? request.header.type
                                                           : "unknown",
                            .id = has_id ? request.header.id : no_id,
                            .supplier = supplier,
-                           .key = key};
+                           .key = key ? key : "",
+                           .mpxn = valid ? request.mpxn : "",
+                           .mpid = valid ? request.mpid : ""};
     /* The key passed ZAP when the connection opened, but the supplier may
      * have been removed since: ask the current list for every message. */
     if (!key || !zap_supplier(self->zap, key, supplier)) {
@@ -445,6 +599,8 @@ static void s_handle_request(s_server_t *self, zframe_t *routing,
         s_send_reply(self, &context, STATUS_DENIED, error, NULL);
         return;
     }
+    if (s_rate_limited(self, &context))
+        return;
     if (result != DIR_REQUEST_VALID)
         s_reject_request(self, &context, result, error);
     else
@@ -498,11 +654,36 @@ static int s_start_feed(s_server_t *self, char *error, size_t error_size)
     return self->feed ? 0 : -1;
 }
 
+/* Opens the query log and makes the rate limiter and the key watch that
+ * the configuration asks for. */
+static int s_start_access(s_server_t *self, char *error, size_t error_size)
+{
+    const directory_server_config_t *config = self->config;
+    if (config->query_log_path) {
+        self->query_log =
+            directory_query_log_open(config->query_log_path, error, error_size);
+        if (!self->query_log)
+            return -1;
+    }
+    if (config->rate_per_second > 0 &&
+        !(self->rate = directory_rate_new(config->rate_per_second,
+                                          config->rate_burst))) {
+        snprintf(error, error_size, "out of memory for the rate limits");
+        return -1;
+    }
+    if (config->key_warning_ms > 0 &&
+        !(self->key_watch = directory_key_watch_new(config->key_warning_ms))) {
+        snprintf(error, error_size, "out of memory for the key warnings");
+        return -1;
+    }
+    return 0;
+}
+
 static int s_start(s_server_t *self, char *error, size_t error_size)
 {
     const directory_server_config_t *config = self->config;
     self->db = directory_db_open(config->db_path, false, error, error_size);
-    if (!self->db)
+    if (!self->db || s_start_access(self, error, error_size) != 0)
         return -1;
     self->zap = zap_new();
     if (!self->zap) {
@@ -513,7 +694,7 @@ static int s_start(s_server_t *self, char *error, size_t error_size)
     }
     if (directory_db_data_version(self->db, &self->data_version, error,
                                   error_size) != 0 ||
-        s_load_allow_list(self, error, error_size) != 0)
+        s_load_allow_list(self, true, error, error_size) != 0)
         return -1;
     self->rows = calloc(DIR_CHANGES_MAX, sizeof *self->rows);
     if (!self->rows) {
@@ -530,6 +711,9 @@ static int s_start(s_server_t *self, char *error, size_t error_size)
 
 static void s_stop(s_server_t *self)
 {
+    directory_query_log_destroy(&self->query_log);
+    directory_rate_destroy(&self->rate);
+    directory_key_watch_destroy(&self->key_watch);
     zsock_destroy(&self->feed);
     free(self->rows);
     zsock_destroy(&self->router);
