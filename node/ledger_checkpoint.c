@@ -45,7 +45,7 @@ enum {
 
 static const char *s_acks_sql =
     "SELECT seq FROM acks WHERE serving = ?1 AND requesting = ?2"
-    " AND seq <= ?3 ORDER BY seq";
+    " AND seq > ?3 AND seq <= ?4 ORDER BY seq";
 
 /* Checks that body is the encoding of checkpoint, so the columns always
  * agree with the signed bytes. */
@@ -198,6 +198,11 @@ typedef struct {
     ledger_verify_result_t *result;
     int64_t id;
     int64_t issued_at;
+    /* Every acknowledgement from seq 1 to acked_through of this chain has
+     * been found, so later checkpoints of it check only the seqs above. */
+    char acked_serving[5];
+    char acked_requesting[5];
+    uint64_t acked_through;
 } walk_t;
 
 static int s_problem(walk_t *walk, const char *serving, const char *requesting,
@@ -336,10 +341,11 @@ static int s_check_head(walk_t *walk, const checkpoint_t *c, char *error,
     return 0;
 }
 
-/* Finds the first seq from 1 to c->acked_seq without an acknowledgement.
- * Returns 0 and sets *missing (0 when none is missing), or -1. */
+/* Finds the first seq from after + 1 to c->acked_seq without an
+ * acknowledgement. Returns 0 and sets *missing (0 when none is missing),
+ * or -1. */
 static int s_first_missing_ack(ledger_t *self, const checkpoint_t *c,
-                               uint64_t *missing, char *error,
+                               uint64_t after, uint64_t *missing, char *error,
                                size_t error_size)
 {
     sqlite3_stmt *stmt = NULL;
@@ -348,8 +354,9 @@ static int s_first_missing_ack(ledger_t *self, const checkpoint_t *c,
                                "reading acknowledgements");
     sqlite3_bind_text(stmt, 1, c->serving, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, c->requesting, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)c->acked_seq);
-    uint64_t expected = 1;
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)after);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)c->acked_seq);
+    uint64_t expected = after + 1;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW &&
            (uint64_t)sqlite3_column_int64(stmt, 0) == expected)
@@ -380,8 +387,12 @@ static int s_check_row(walk_t *walk, sqlite3_stmt *stmt, char *error,
     found = s_check_head(walk, &c, error, error_size);
     if (found != 0)
         return found;
+    bool same_chain = strcmp(walk->acked_serving, c.serving) == 0 &&
+                      strcmp(walk->acked_requesting, c.requesting) == 0;
+    uint64_t after = same_chain ? walk->acked_through : 0;
     uint64_t missing = 0;
-    if (s_first_missing_ack(walk->ledger, &c, &missing, error, error_size))
+    if (c.acked_seq > after && s_first_missing_ack(walk->ledger, &c, after,
+                                                   &missing, error, error_size))
         return -1;
     if (missing)
         return s_problem(walk, c.serving, c.requesting, missing, true,
@@ -389,6 +400,11 @@ static int s_check_row(walk_t *walk, sqlite3_stmt *stmt, char *error,
                          "the acknowledgement of seq %llu is missing now",
                          (unsigned long long)c.acked_seq,
                          (unsigned long long)missing);
+    if (c.acked_seq > after) {
+        memcpy(walk->acked_serving, c.serving, sizeof c.serving);
+        memcpy(walk->acked_requesting, c.requesting, sizeof c.requesting);
+        walk->acked_through = c.acked_seq;
+    }
     walk->result->checkpoints++;
     return 0;
 }
