@@ -65,7 +65,8 @@ static dir_status_t s_fetch(void *context, uint64_t since,
     return DIR_OK;
 }
 
-/* Appends changes up to number to the directory's log. */
+/* Appends changes up to number to the directory's log, when it does not
+ * hold them yet. */
 static void s_record_until(uint64_t number)
 {
     for (uint64_t n = s_dir.head + 1; n <= number; n++) {
@@ -76,7 +77,8 @@ static void s_record_until(uint64_t number)
         snprintf(change->kind, sizeof change->kind, DIR_CHANGE_SUPPLIER);
         snprintf(change->mpxn, sizeof change->mpxn, "1200023305967");
     }
-    s_dir.head = number;
+    if (number > s_dir.head)
+        s_dir.head = number;
 }
 
 static void s_send_head(dir_feed_t *feed, uint64_t head)
@@ -234,6 +236,35 @@ static void test_numbers_go_back(void)
     dir_feed_destroy(&feed);
 }
 
+static void test_catch_up_ahead_of_the_feed(void)
+{
+    s_reset(100);
+    dir_feed_t *feed = s_feed();
+    s_record_until(5);
+    s_send_head(feed, 5);
+    /* Change 6 is lost and change 8 is committed but not yet published
+     * when change 7 arrives. */
+    s_record_until(8);
+    s_send_change(feed, 7);
+    s_expect_applied(0, 6, 8, "the catch-up reads past the feed");
+    is_int(dir_feed_last(feed), 8, "last is 8");
+    s_send_head(feed, 7);
+    is_int(s_dir.flushes, 1,
+           "a head below last but not below what the "
+           "feed sent before drops nothing");
+    is_int(s_dir.fetches, 1, "and asks nothing");
+    s_send_change(feed, 8);
+    is_int(dir_feed_stats(feed)->ignored, 1, "change 8 is then ignored");
+    s_send_head(feed, 8);
+    is_int(s_dir.flushes, 1, "head 8 drops nothing");
+    s_send_head(feed, 7);
+    is_int(s_dir.flushes, 2,
+           "a head below one the feed sent is a "
+           "log that went back");
+    is_int(dir_feed_last(feed), 7, "and is taken as last");
+    dir_feed_destroy(&feed);
+}
+
 static void test_first_message_is_a_change(void)
 {
     s_reset(100);
@@ -268,6 +299,7 @@ int main(void)
     test_paging();
     test_directory_fails();
     test_numbers_go_back();
+    test_catch_up_ahead_of_the_feed();
     test_first_message_is_a_change();
     test_rejected_frames();
     return tap_done();
