@@ -74,6 +74,7 @@ echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "memory_kib=$(sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/\1/p' \
     /proc/meminfo)"
 echo "kernel=$(uname -r)"
+echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg)"
 
 cluster_init
 WORK=$CLUSTER_DIR
@@ -152,6 +153,9 @@ curve_lookups directory_lookup_curve "$WINDOW" "$LOOKUPS"
 curve_lookups directory_lookup_curve_window1 1 $((LOOKUPS / 10 + 1))
 echo "directory_serve_memory peak_rss_kib=$(sed -n \
     's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVE_PID/status")"
+
+echo "== end"
+echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg)"
 
 cluster_stop
 trap - EXIT
