@@ -80,12 +80,17 @@ static dir_status_t s_client_fetch(void *context, uint64_t since,
     return dirclient_changes(context, since, out, error, error_size);
 }
 
+dir_feed_sink_t dir_feed_client_sink(dirclient_t *client)
+{
+    return (dir_feed_sink_t){.apply = s_client_apply,
+                             .flush = s_client_flush,
+                             .fetch = s_client_fetch,
+                             .context = client};
+}
+
 dir_feed_t *dir_feed_new_for_client(dirclient_t *client)
 {
-    dir_feed_sink_t sink = {.apply = s_client_apply,
-                            .flush = s_client_flush,
-                            .fetch = s_client_fetch,
-                            .context = client};
+    dir_feed_sink_t sink = dir_feed_client_sink(client);
     return dir_feed_new(&sink);
 }
 

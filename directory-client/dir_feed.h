@@ -61,6 +61,10 @@ typedef struct dir_feed dir_feed_t;
  * NULL when out of memory. */
 dir_feed_t *dir_feed_new(const dir_feed_sink_t *sink);
 
+/* Returns the sink that applies changes to client's cache and fetches
+ * dir.changes through it, for a caller that wraps it with its own. */
+dir_feed_sink_t dir_feed_client_sink(dirclient_t *client);
+
 /* Creates a feed whose sink is client's cache and dir.changes requests.
  * client is borrowed and must outlive the feed. */
 dir_feed_t *dir_feed_new_for_client(dirclient_t *client);

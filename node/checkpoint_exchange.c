@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "dir_keys.h"
 #include "hex.h"
 #include "ledger_checkpoint.h"
 #include "ledger_recovery.h"
@@ -226,9 +227,11 @@ static int s_read_signed(node_t *node, const char *sender,
     if (dirclient_supplier(node->directory, sender, &supplier, error,
                            error_size) != DIR_OK)
         return -1;
-    if (!checkpoint_verify(supplier.sign_key, *body, *size, signature)) {
-        snprintf(error, error_size,
-                 "checkpoint rejected: it is not signed by %s's key", sender);
+    char reason[400];
+    if (dir_supplier_verify(&supplier, checkpoint->issued_at,
+                            SIGN_DOMAIN_CHECKPOINT, *body, *size, signature,
+                            reason, sizeof reason) != DIR_SIGNATURE_OK) {
+        snprintf(error, error_size, "checkpoint rejected: %s", reason);
         return -1;
     }
     return 0;

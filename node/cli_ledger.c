@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "dir_keys.h"
 #include "dirclient.h"
 #include "hex.h"
 #include "json.h"
@@ -189,15 +190,24 @@ typedef struct {
     size_t count;
 } key_table_t;
 
-static int s_lookup_key(const char *mpid, uint8_t public_key[32], void *arg)
+/* A ledger_signature_fn over the directory's keys: the signature must be
+ * by a key of mpid valid at signed_ms, so what a since retired key signed
+ * while valid passes and what a revoked key signed from its revocation
+ * on does not. */
+static int s_check_signature(const char *mpid, int64_t signed_ms,
+                             const char *domain, const uint8_t *data,
+                             size_t size, const uint8_t signature[64],
+                             char *reason, size_t reason_size, void *arg)
 {
-    key_table_t *table = arg;
+    const key_table_t *table = arg;
     for (size_t i = 0; i < table->count; i++)
-        if (strcmp(table->list[i].mpid, mpid) == 0) {
-            memcpy(public_key, table->list[i].sign_key, 32);
-            return 0;
-        }
-    return -1;
+        if (strcmp(table->list[i].mpid, mpid) == 0)
+            return dir_supplier_verify(&table->list[i], signed_ms, domain, data,
+                                       size, signature, reason,
+                                       reason_size) == DIR_SIGNATURE_OK
+                       ? LEDGER_SIGNATURE_OK
+                       : LEDGER_SIGNATURE_BAD;
+    return LEDGER_SIGNER_UNKNOWN;
 }
 
 static int s_load_keys(const config_t *config, key_table_t *table)
@@ -239,12 +249,13 @@ static int s_verify_all(ledger_t *ledger, const config_t *config,
 {
     ledger_verify_result_t checkpoints;
     *checkpoint_count = 0;
-    if (ledger_verify(ledger, s_lookup_key, keys, result, error, error_size))
+    if (ledger_verify_timed(ledger, s_check_signature, keys, result, error,
+                            error_size))
         return -1;
     if (!result->ok)
         return 0;
-    if (ledger_verify_checkpoints(ledger, config->mpid, s_lookup_key, keys,
-                                  &checkpoints, error, error_size))
+    if (ledger_verify_checkpoints_timed(ledger, config->mpid, s_check_signature,
+                                        keys, &checkpoints, error, error_size))
         return -1;
     *checkpoint_count = checkpoints.checkpoints;
     if (!checkpoints.ok)
@@ -257,7 +268,9 @@ int cli_ledger_verify(const cli_options_t *options)
     if (options->help) {
         printf("usage: sdx [--home DIR] ledger verify\n\n"
                "Checks every receipt chain and acknowledgement in the\n"
-               "ledger: hashes, links, signatures (keys from the directory)\n"
+               "ledger: hashes, links, signatures (by a key the directory\n"
+               "lists as valid at the time in the signed body, so keys\n"
+               "retired since still count for what they signed while valid)\n"
                "and that each row matches its signed body. Then checks that\n"
                "the ledger still agrees with every stored chain checkpoint.\n"
                "Exits 0 when the ledger is intact, 1 naming the first bad\n"

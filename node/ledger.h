@@ -188,6 +188,21 @@ int ledger_foreach_receipt(ledger_t *self, const ledger_filter_t *filter,
 typedef int (*ledger_key_fn)(const char *mpid,
                              uint8_t public_key[SIGN_PUBLIC_SIZE], void *arg);
 
+/* Results of a ledger_signature_fn. */
+#define LEDGER_SIGNATURE_OK   0
+#define LEDGER_SIGNER_UNKNOWN 1 /* no signing key of the supplier is known */
+#define LEDGER_SIGNATURE_BAD  (-1)
+
+/* Checks that signature is mpid's Ed25519 signature of domain (with its
+ * NUL) followed by data, made with a key mpid could sign with at
+ * signed_ms. Returns one of the values above, with a sentence in reason
+ * for LEDGER_SIGNATURE_BAD. */
+typedef int (*ledger_signature_fn)(const char *mpid, int64_t signed_ms,
+                                   const char *domain, const uint8_t *data,
+                                   size_t size,
+                                   const uint8_t signature[SIGN_SIGNATURE_SIZE],
+                                   char *reason, size_t reason_size, void *arg);
+
 /* The outcome of ledger_verify. The problem fields are set when !ok. */
 typedef struct {
     bool ok;
@@ -213,6 +228,14 @@ typedef struct {
 int ledger_verify(ledger_t *self, ledger_key_fn lookup, void *arg,
                   ledger_verify_result_t *result, char *error,
                   size_t error_size) __attribute__((warn_unused_result));
+
+/* Runs ledger_verify with each signature checked by check at the time in
+ * its body: a receipt's served_at, an acknowledgement's acked_at. So each
+ * of a supplier's keys is accepted for what it signed while it was valid
+ * (see dir_keys.h for the rule). */
+int ledger_verify_timed(ledger_t *self, ledger_signature_fn check, void *arg,
+                        ledger_verify_result_t *result, char *error,
+                        size_t error_size) __attribute__((warn_unused_result));
 
 /* Finds a recorded dispute of serving->requesting whose receipt body is
  * exactly body. Returns 1 and writes the dispute's reason, 0 when there is

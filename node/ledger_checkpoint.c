@@ -193,7 +193,7 @@ int ledger_acked_through(ledger_t *self, const char *serving,
 typedef struct {
     ledger_t *ledger;
     const char *own_mpid;
-    ledger_key_fn lookup;
+    ledger_signature_fn check;
     void *arg;
     ledger_verify_result_t *result;
     int64_t id;
@@ -267,7 +267,8 @@ static int s_check_signed(walk_t *walk, sqlite3_stmt *stmt, checkpoint_t *c)
     uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, COL_SEQ);
     const uint8_t *body = sqlite3_column_blob(stmt, COL_BODY);
     size_t size = (size_t)sqlite3_column_bytes(stmt, COL_BODY);
-    uint8_t key[SIGN_PUBLIC_SIZE], signature[SIGN_SIGNATURE_SIZE];
+    uint8_t signature[SIGN_SIGNATURE_SIZE];
+    char why[400];
     if (checkpoint_decode(body ? body : (const uint8_t *)"", size, c, reason,
                           sizeof reason) != 0)
         return s_problem(walk, serving, requesting, seq, false,
@@ -276,15 +277,19 @@ static int s_check_signed(walk_t *walk, sqlite3_stmt *stmt, checkpoint_t *c)
     if (column)
         return s_problem(walk, serving, requesting, seq, false,
                          "column %s disagrees with the signed body", column);
-    if (walk->lookup(c->serving, key, walk->arg) != 0)
+    if (ledger_copy_blob(stmt, COL_SIG, signature, sizeof signature) != 0)
+        return s_problem(walk, serving, requesting, seq, false,
+                         "bad signature: the stored signature is not %d bytes",
+                         SIGN_SIGNATURE_SIZE);
+    int rc = walk->check(c->serving, c->issued_at, SIGN_DOMAIN_CHECKPOINT, body,
+                         size, signature, why, sizeof why, walk->arg);
+    if (rc == LEDGER_SIGNER_UNKNOWN)
         return s_problem(walk, serving, requesting, seq, false,
                          "no signing key is known for serving supplier %s",
                          c->serving);
-    if (ledger_copy_blob(stmt, COL_SIG, signature, sizeof signature) != 0 ||
-        !checkpoint_verify(key, body, size, signature))
+    if (rc != LEDGER_SIGNATURE_OK)
         return s_problem(walk, serving, requesting, seq, false,
-                         "bad signature: the body is not signed by %s's key",
-                         c->serving);
+                         "bad signature: %s", why);
     return 0;
 }
 
@@ -414,15 +419,27 @@ int ledger_verify_checkpoints(ledger_t *self, const char *own_mpid,
                               ledger_verify_result_t *result, char *error,
                               size_t error_size)
 {
+    assert(lookup);
+    ledger_lookup_t keys = {.lookup = lookup, .arg = arg};
+    return ledger_verify_checkpoints_timed(self, own_mpid,
+                                           ledger_check_with_lookup, &keys,
+                                           result, error, error_size);
+}
+
+int ledger_verify_checkpoints_timed(ledger_t *self, const char *own_mpid,
+                                    ledger_signature_fn check, void *arg,
+                                    ledger_verify_result_t *result, char *error,
+                                    size_t error_size)
+{
     assert(self);
     assert(own_mpid);
-    assert(lookup);
+    assert(check);
     assert(result);
     memset(result, 0, sizeof *result);
     result->ok = true;
     walk_t walk = {.ledger = self,
                    .own_mpid = own_mpid,
-                   .lookup = lookup,
+                   .check = check,
                    .arg = arg,
                    .result = result};
     sqlite3_stmt *stmt = NULL;

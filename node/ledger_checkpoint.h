@@ -61,4 +61,12 @@ int ledger_verify_checkpoints(ledger_t *self, const char *own_mpid,
                               size_t error_size)
     __attribute__((warn_unused_result));
 
+/* Runs ledger_verify_checkpoints with each signature checked by check at
+ * the checkpoint's issued_at. */
+int ledger_verify_checkpoints_timed(ledger_t *self, const char *own_mpid,
+                                    ledger_signature_fn check, void *arg,
+                                    ledger_verify_result_t *result, char *error,
+                                    size_t error_size)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -44,6 +44,21 @@ sqlite3_stmt *ledger_statement(ledger_t *self, ledger_statement_id_t id);
  * column is not a blob of that size. */
 int ledger_copy_blob(sqlite3_stmt *stmt, int column, uint8_t *out, size_t size);
 
+/* The argument of ledger_check_with_lookup: a key lookup and its own
+ * argument. */
+typedef struct {
+    ledger_key_fn lookup;
+    void *arg;
+} ledger_lookup_t;
+
+/* A ledger_signature_fn whose arg is a ledger_lookup_t: it checks with the
+ * one key the lookup gives for mpid, whatever the time. */
+int ledger_check_with_lookup(const char *mpid, int64_t signed_ms,
+                             const char *domain, const uint8_t *data,
+                             size_t size,
+                             const uint8_t signature[SIGN_SIGNATURE_SIZE],
+                             char *reason, size_t reason_size, void *arg);
+
 /* Fills out from the columns body, sig, hash, stored_at and the
  * acknowledged flag, starting at column first, and decodes the body. */
 int ledger_read_row(ledger_t *self, sqlite3_stmt *stmt, int first,

@@ -50,16 +50,13 @@ enum {
 /* The walk's position: the chain being read and what its next row must
  * carry. */
 typedef struct {
-    ledger_key_fn lookup;
+    ledger_signature_fn check;
     void *arg;
     ledger_verify_result_t *result;
     char serving[5];
     char requesting[5];
     uint64_t expected_seq;
     uint8_t prev_hash[HASH_SIZE];
-    bool have_key;
-    char key_owner[5];
-    uint8_t key[SIGN_PUBLIC_SIZE];
 } walk_t;
 
 static int s_problem(walk_t *walk, uint64_t seq, bool in_ack,
@@ -112,16 +109,51 @@ static bool s_blob_is(sqlite3_stmt *stmt, int column, const uint8_t *expected,
            memcmp(sqlite3_column_blob(stmt, column), expected, size) == 0;
 }
 
-/* Looks up and caches the public key of mpid. Returns 0 or -1. */
-static int s_key_of(walk_t *walk, const char *mpid)
+int ledger_check_with_lookup(const char *mpid, int64_t signed_ms,
+                             const char *domain, const uint8_t *data,
+                             size_t size,
+                             const uint8_t signature[SIGN_SIGNATURE_SIZE],
+                             char *reason, size_t reason_size, void *arg)
 {
-    if (walk->have_key && strcmp(walk->key_owner, mpid) == 0)
-        return 0;
-    walk->have_key = false;
-    if (walk->lookup(mpid, walk->key, walk->arg) != 0)
-        return -1;
-    snprintf(walk->key_owner, sizeof walk->key_owner, "%s", mpid);
-    walk->have_key = true;
+    (void)signed_ms;
+    const ledger_lookup_t *lookup = arg;
+    uint8_t key[SIGN_PUBLIC_SIZE];
+    if (lookup->lookup(mpid, key, lookup->arg) != 0)
+        return LEDGER_SIGNER_UNKNOWN;
+    if (sign_verify(key, domain, data, size, signature))
+        return LEDGER_SIGNATURE_OK;
+    snprintf(reason, reason_size,
+             "the body is not signed by %s's key (the body or the signature "
+             "was edited)",
+             mpid);
+    return LEDGER_SIGNATURE_BAD;
+}
+
+/* Checks the signature in column over body, which signer made at
+ * signed_ms. Returns 0, or 1 after recording the problem. */
+static int s_check_signature(walk_t *walk, sqlite3_stmt *stmt, int column,
+                             const char *domain, const uint8_t *body,
+                             size_t size, int64_t signed_ms, uint64_t seq,
+                             bool in_ack)
+{
+    const char *signer = in_ack ? walk->requesting : walk->serving;
+    const char *label =
+        in_ack ? "bad acknowledgement signature" : "bad signature";
+    uint8_t signature[SIGN_SIGNATURE_SIZE];
+    char reason[400];
+    if (ledger_copy_blob(stmt, column, signature, sizeof signature) != 0)
+        return s_problem(walk, seq, in_ack,
+                         "%s: the stored signature is not %d bytes", label,
+                         SIGN_SIGNATURE_SIZE);
+    int rc = walk->check(signer, signed_ms, domain,
+                         body ? body : (const uint8_t *)"", size, signature,
+                         reason, sizeof reason, walk->arg);
+    if (rc == LEDGER_SIGNER_UNKNOWN)
+        return s_problem(walk, seq, in_ack,
+                         "no signing key is known for %s supplier %s",
+                         in_ack ? "requesting" : "serving", signer);
+    if (rc != LEDGER_SIGNATURE_OK)
+        return s_problem(walk, seq, in_ack, "%s: %s", label, reason);
     return 0;
 }
 
@@ -189,28 +221,17 @@ static int s_check_seq(walk_t *walk, sqlite3_stmt *stmt, uint64_t *seq)
     return 0;
 }
 
-/* Checks the stored hash and the signature over the raw body bytes. */
-static int s_check_body(walk_t *walk, sqlite3_stmt *stmt, uint64_t seq,
+/* Checks the stored hash over the raw body bytes. */
+static int s_check_hash(walk_t *walk, sqlite3_stmt *stmt, uint64_t seq,
                         uint8_t hash[HASH_SIZE])
 {
     const uint8_t *body = sqlite3_column_blob(stmt, COL_BODY);
     size_t size = (size_t)sqlite3_column_bytes(stmt, COL_BODY);
-    uint8_t signature[SIGN_SIGNATURE_SIZE];
     receipt_hash(body ? body : (const uint8_t *)"", size, hash);
     if (!s_blob_is(stmt, COL_HASH, hash, HASH_SIZE))
         return s_problem(walk, seq, false,
                          "the stored hash is not the BLAKE2b-256 of the body "
                          "(the body or the hash was edited)");
-    if (s_key_of(walk, walk->serving) != 0)
-        return s_problem(walk, seq, false,
-                         "no signing key is known for serving supplier %s",
-                         walk->serving);
-    if (ledger_copy_blob(stmt, COL_SIG, signature, sizeof signature) != 0 ||
-        !receipt_verify(walk->key, body, size, signature))
-        return s_problem(walk, seq, false,
-                         "bad signature: the body is not signed by %s's key "
-                         "(the body or the signature was edited)",
-                         walk->serving);
     return 0;
 }
 
@@ -224,14 +245,19 @@ static int s_check_receipt_row(walk_t *walk, sqlite3_stmt *stmt)
     receipt_t receipt;
     s_enter_chain(walk, stmt);
     if (s_check_seq(walk, stmt, &seq) != 0 ||
-        s_check_body(walk, stmt, seq, hash) != 0)
+        s_check_hash(walk, stmt, seq, hash) != 0)
         return 1;
 
+    /* The body is decoded before its signature is checked, because its
+     * served_at says which of the serving supplier's keys may sign it. */
     const uint8_t *body = sqlite3_column_blob(stmt, COL_BODY);
     size_t size = (size_t)sqlite3_column_bytes(stmt, COL_BODY);
     if (receipt_decode(body, size, &receipt, reason, sizeof reason) != 0)
         return s_problem(walk, seq, false,
                          "the signed body does not decode: %s", reason);
+    if (s_check_signature(walk, stmt, COL_SIG, SIGN_DOMAIN_RECEIPT, body, size,
+                          receipt.served_at, seq, false) != 0)
+        return 1;
     const char *column = s_differing_column(stmt, &receipt);
     if (column)
         return s_problem(walk, seq, false,
@@ -281,25 +307,6 @@ static const char *s_differing_ack_column(sqlite3_stmt *stmt, const ack_t *a)
     return NULL;
 }
 
-static int s_check_ack_signature(walk_t *walk, sqlite3_stmt *stmt, uint64_t seq)
-{
-    const uint8_t *body = sqlite3_column_blob(stmt, ACK_COL_BODY);
-    size_t size = (size_t)sqlite3_column_bytes(stmt, ACK_COL_BODY);
-    uint8_t signature[SIGN_SIGNATURE_SIZE];
-    if (s_key_of(walk, walk->requesting) != 0)
-        return s_problem(walk, seq, true,
-                         "no signing key is known for requesting supplier %s",
-                         walk->requesting);
-    if (ledger_copy_blob(stmt, ACK_COL_SIG, signature, sizeof signature) != 0 ||
-        !ack_verify(walk->key, body ? body : (const uint8_t *)"", size,
-                    signature))
-        return s_problem(walk, seq, true,
-                         "bad acknowledgement signature: the body is not "
-                         "signed by %s's key",
-                         walk->requesting);
-    return 0;
-}
-
 static int s_check_ack_row(walk_t *walk, sqlite3_stmt *stmt)
 {
     char reason[256];
@@ -333,7 +340,8 @@ static int s_check_ack_row(walk_t *walk, sqlite3_stmt *stmt)
                          "acknowledgement column %s disagrees with its "
                          "signed body",
                          column);
-    if (s_check_ack_signature(walk, stmt, seq) != 0)
+    if (s_check_signature(walk, stmt, ACK_COL_SIG, SIGN_DOMAIN_ACK, body, size,
+                          ack.acked_at, seq, true) != 0)
         return 1;
     walk->result->acks++;
     return 0;
@@ -343,12 +351,22 @@ int ledger_verify(ledger_t *self, ledger_key_fn lookup, void *arg,
                   ledger_verify_result_t *result, char *error,
                   size_t error_size)
 {
-    assert(self);
     assert(lookup);
+    ledger_lookup_t keys = {.lookup = lookup, .arg = arg};
+    return ledger_verify_timed(self, ledger_check_with_lookup, &keys, result,
+                               error, error_size);
+}
+
+int ledger_verify_timed(ledger_t *self, ledger_signature_fn check, void *arg,
+                        ledger_verify_result_t *result, char *error,
+                        size_t error_size)
+{
+    assert(self);
+    assert(check);
     assert(result);
     memset(result, 0, sizeof *result);
     result->ok = true;
-    walk_t walk = {.lookup = lookup, .arg = arg, .result = result};
+    walk_t walk = {.check = check, .arg = arg, .result = result};
     int found = s_walk(self, s_receipts_sql, &walk, s_check_receipt_row, error,
                        error_size);
     if (found == 0)

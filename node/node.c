@@ -9,6 +9,7 @@
 #include "checkpoint_exchange.h"
 #include "clock.h"
 #include "curve.h"
+#include "dir_keys.h"
 #include "keys.h"
 #include "log.h"
 #include "node_context.h"
@@ -90,8 +91,39 @@ static void s_flush(node_t *node)
     zlistx_purge(node->outbox);
 }
 
-/* Loads the suppliers' CURVE keys from the directory into the ZAP
- * allow-list, removing keys the directory no longer lists. */
+/* Makes the ZAP allow-list exactly the CURVE keys of list valid at now_ms,
+ * and notes when one of them next starts or ends. */
+static void s_apply_allow_list(node_t *node, const dir_supplier_t *list,
+                               size_t count, int64_t now_ms)
+{
+    const char **keep = calloc(count * DIR_MAX_KEYS + 1, sizeof *keep);
+    if (!keep) {
+        log_error("allow-list not reloaded: out of memory");
+        return;
+    }
+    size_t kept = 0;
+    node->key_change_ms = DIR_OPEN_END;
+    for (size_t i = 0; i < count; i++) {
+        size_t found = dir_supplier_curve_keys(&list[i], now_ms, &keep[kept],
+                                               DIR_MAX_KEYS);
+        if (found > DIR_MAX_KEYS)
+            found = DIR_MAX_KEYS;
+        for (size_t k = 0; k < found; k++)
+            zap_allow(node->zap, keep[kept + k], list[i].mpid);
+        kept += found;
+        int64_t next = dir_supplier_next_key_change(&list[i], now_ms);
+        if (next < node->key_change_ms)
+            node->key_change_ms = next;
+    }
+    size_t before = zap_size(node->zap);
+    zap_retain(node->zap, keep);
+    if (node->allow_list_refreshed != 0 && zap_size(node->zap) != before)
+        log_info("allow-list changed keys=%zu", zap_size(node->zap));
+    free(keep);
+}
+
+/* Loads the suppliers' CURVE keys that are valid now from the directory
+ * into the ZAP allow-list, removing every other key. */
 static void s_refresh_allow_list(node_t *node, int64_t now_ms)
 {
     dir_supplier_t *list = NULL;
@@ -111,19 +143,46 @@ static void s_refresh_allow_list(node_t *node, int64_t now_ms)
                     error);
         node->allow_list_refreshed =
             now_ms - NODE_ALLOW_LIST_REFRESH_MS + NODE_ALLOW_LIST_RETRY_MS;
+        /* The retry above also covers a key that started or ended. */
+        node->key_change_ms = DIR_OPEN_END;
         return;
     }
-    const char **keep = calloc(count + 1, sizeof *keep);
-    for (size_t i = 0; i < count; i++) {
-        zap_allow(node->zap, list[i].curve_key, list[i].mpid);
-        keep[i] = list[i].curve_key;
-    }
-    zap_retain(node->zap, keep);
+    s_apply_allow_list(node, list, count, now_ms);
     if (node->allow_list_refreshed == 0)
-        log_info("supplier keys loaded from the directory count=%zu", count);
+        log_info("supplier keys loaded from the directory suppliers=%zu "
+                 "keys=%zu",
+                 count, zap_size(node->zap));
     node->allow_list_refreshed = now_ms;
-    free(keep);
     free(list);
+}
+
+/* The feed's sink: the directory client's, plus a mark that makes the
+ * loop reload the allow-list before its next message. The mark is set for
+ * changes that may touch suppliers' keys: a key change, a change about a
+ * supplier, and one that names nothing, such as a bulk load. */
+static void s_feed_apply(void *context, const dir_change_t *change)
+{
+    node_t *node = context;
+    node->client_sink.apply(node->client_sink.context, change);
+    if (strcmp(change->kind, DIR_CHANGE_KEY) == 0 || change->mpid[0] ||
+        !change->mpxn[0])
+        node->keys_stale = true;
+}
+
+static void s_feed_flush(void *context)
+{
+    node_t *node = context;
+    node->client_sink.flush(node->client_sink.context);
+    node->keys_stale = true;
+}
+
+static dir_status_t s_feed_fetch(void *context, uint64_t since,
+                                 dir_change_list_t *out, char *error,
+                                 size_t error_size)
+{
+    node_t *node = context;
+    return node->client_sink.fetch(node->client_sink.context, since, out, error,
+                                   error_size);
 }
 
 /* Subscribes to the directory's change feed when node.conf names one. */
@@ -132,7 +191,12 @@ static int s_open_feed(node_t *node, const char *directory_key, char *error,
 {
     if (!node->config.directory_feed[0])
         return 0;
-    node->feed = dir_feed_new_for_client(node->directory);
+    node->client_sink = dir_feed_client_sink(node->directory);
+    dir_feed_sink_t sink = {.apply = s_feed_apply,
+                            .flush = s_feed_flush,
+                            .fetch = s_feed_fetch,
+                            .context = node};
+    node->feed = dir_feed_new(&sink);
     if (!node->feed) {
         snprintf(error, error_size, "out of memory for the directory feed");
         return -1;
@@ -292,11 +356,18 @@ static int s_open(node_t *node, const char *home, char *error,
 }
 
 /* Applies the changes waiting on the feed, so that no request is decided
- * on an answer that a change already published has made stale. */
+ * on an answer that a change already published has made stale, and
+ * reloads the allow-list when they may have changed keys, so that the
+ * next message under a revoked key is dropped. */
 static void s_read_feed(node_t *node)
 {
-    if (node->feed)
-        dir_feed_receive(node->feed);
+    if (!node->feed)
+        return;
+    dir_feed_receive(node->feed);
+    if (node->keys_stale) {
+        node->keys_stale = false;
+        s_refresh_allow_list(node, clock_now_ms());
+    }
 }
 
 /* Handles one message on socket; returns false when nothing was waiting. */
@@ -342,7 +413,8 @@ static void s_tick(node_t *node)
     int64_t now = clock_now_ms();
     server_expire(node, now);
     requester_expire(node, now);
-    if (now - node->allow_list_refreshed >= NODE_ALLOW_LIST_REFRESH_MS)
+    if (now - node->allow_list_refreshed >= NODE_ALLOW_LIST_REFRESH_MS ||
+        now >= node->key_change_ms)
         s_refresh_allow_list(node, now);
     recovery_tick(node, now);
     checkpoint_exchange_tick(node, now);

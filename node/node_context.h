@@ -36,6 +36,9 @@ typedef struct {
     zlistx_t *outbox;   /* outbox_t, sent after the next ledger commit */
     bool in_batch;      /* a ledger transaction is open */
     int64_t allow_list_refreshed;
+    int64_t key_change_ms; /* UTC: when a supplier's key next starts or ends */
+    bool keys_stale;       /* a feed change may have changed suppliers' keys */
+    dir_feed_sink_t client_sink; /* the feed's sink of the directory client */
     zhashx_t *recovering;  /* serving MPID -> outstanding receipt.pending */
     zhashx_t *checkpoints; /* requesting MPID -> latest checkpoint issued */
     int64_t recovery_ticked;

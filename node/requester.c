@@ -10,6 +10,7 @@
 #include "checkpoint_exchange.h"
 #include "clock.h"
 #include "curve.h"
+#include "dir_keys.h"
 #include "envelope.h"
 #include "hex.h"
 #include "log.h"
@@ -493,6 +494,43 @@ static void s_dispute(node_t *node, const peer_t *peer, const uint8_t *body,
                   error);
 }
 
+/* Takes the peer's keys from the directory again (a cached answer, which
+ * the change feed drops on a key change), because a key may have been
+ * revoked since the request went out. The endpoint and CURVE key stay as
+ * they were, because the connection was made with them. */
+static void s_refresh_peer_keys(node_t *node, peer_t *peer)
+{
+    dir_supplier_t current;
+    char error[512];
+    if (dirclient_supplier(node->directory, peer->supplier.mpid, &current,
+                           error, sizeof error) != DIR_OK) {
+        log_warning("keys of peer not refreshed, checking with those of the "
+                    "request serving=%s: %s",
+                    peer->supplier.mpid, error);
+        return;
+    }
+    memcpy(peer->supplier.sign_key, current.sign_key, DIR_SIGN_KEY_SIZE);
+    peer->supplier.key_count = current.key_count;
+    memcpy(peer->supplier.keys, current.keys, sizeof current.keys);
+}
+
+/* Checks the receipt's signature by a signing key of peer valid at its
+ * served_at; on failure check->reason says why. */
+static bool s_signed_by_peer(node_t *node, peer_t *peer, const uint8_t *body,
+                             size_t body_size, const uint8_t *sig,
+                             receipt_check_t *check)
+{
+    char reason[400];
+    s_refresh_peer_keys(node, peer);
+    if (dir_supplier_verify(&peer->supplier, check->receipt.served_at,
+                            SIGN_DOMAIN_RECEIPT, body, body_size, sig, reason,
+                            sizeof reason) == DIR_SIGNATURE_OK)
+        return true;
+    snprintf(check->reason, sizeof check->reason,
+             "receipt signature rejected: %s", reason);
+    return false;
+}
+
 /* Verifies a signed receipt from peer and stores and acknowledges it, or
  * defers or disputes it. request_id and outgoing are NULL for a receipt
  * that came through recovery. Returns 0 when it is in the ledger now, 1
@@ -504,15 +542,17 @@ static int s_file_receipt(node_t *node, peer_t *peer, const uint8_t *request_id,
 {
     char error[512];
     int placed = -1;
+    bool signed_by_peer = false;
     check->status = "disputed";
-    if (!receipt_verify(peer->supplier.sign_key, body, body_size, sig))
-        snprintf(check->reason, sizeof check->reason,
-                 "receipt signature is not %s's", peer->supplier.mpid);
-    else if (receipt_decode(body, body_size, &check->receipt, error,
-                            sizeof error))
+    /* The body is decoded first, with bounds, because its served_at says
+     * which of the serving supplier's keys may have signed it. */
+    if (receipt_decode(body, body_size, &check->receipt, error, sizeof error))
         snprintf(check->reason, sizeof check->reason, "bad receipt: %s", error);
-    else if (node_batch_begin(node) == 0 &&
-             s_check_fields(node, peer, request_id, outgoing, check) == 0)
+    else
+        signed_by_peer =
+            s_signed_by_peer(node, peer, body, body_size, sig, check);
+    if (signed_by_peer && node_batch_begin(node) == 0 &&
+        s_check_fields(node, peer, request_id, outgoing, check) == 0)
         placed = s_chain(node, peer, body, body_size, sig, check);
     if (placed == 0)
         s_acknowledge(node, peer, body, body_size, &check->receipt);

@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 #include "checkpoint_exchange.h"
 #include "clock.h"
+#include "dir_keys.h"
 #include "envelope.h"
 #include "hex.h"
 #include "ledger_evidence.h"
@@ -287,6 +288,40 @@ static void s_handle_meter_request(node_t *node, zframe_t *routing,
         free(served);
 }
 
+/* Checks that ack is of the chain from this node to requester and signed
+ * by a signing key of requester that was valid at its acked_at, so that an
+ * acknowledgement under a key revoked since then is rejected. Returns
+ * true, or false with a sentence in reason. */
+static bool s_ack_authentic(node_t *node, const char *requester,
+                            const ack_t *ack, const uint8_t *body,
+                            size_t body_size, const uint8_t *sig,
+                            size_t sig_size, char *reason, size_t reason_size)
+{
+    if (sig_size != SIGN_SIGNATURE_SIZE) {
+        snprintf(reason, reason_size, "its signature is %zu bytes, not %d",
+                 sig_size, SIGN_SIGNATURE_SIZE);
+        return false;
+    }
+    if (strcmp(ack->requesting, requester) != 0 ||
+        strcmp(ack->serving, node->config.mpid) != 0) {
+        snprintf(reason, reason_size, "it names the chain %s->%s, not %s->%s",
+                 ack->serving, ack->requesting, node->config.mpid, requester);
+        return false;
+    }
+    dir_supplier_t supplier;
+    char error[400];
+    if (dirclient_supplier(node->directory, requester, &supplier, error,
+                           sizeof error) != DIR_OK) {
+        snprintf(reason, reason_size,
+                 "the directory did not confirm %s's signing keys: %s",
+                 requester, error);
+        return false;
+    }
+    return dir_supplier_verify(&supplier, ack->acked_at, SIGN_DOMAIN_ACK, body,
+                               body_size, sig, reason,
+                               reason_size) == DIR_SIGNATURE_OK;
+}
+
 /* Verifies and stores a requester's acknowledgement of one receipt. */
 static void s_handle_ack(node_t *node, zframe_t *routing, const char *requester,
                          const envelope_t *envelope,
@@ -306,18 +341,17 @@ static void s_handle_ack(node_t *node, zframe_t *routing, const char *requester,
         s_reply_error(node, routing, header, STATUS_INVALID, NULL, error);
         return;
     }
-    dir_supplier_t supplier;
-    if (sig_size != SIGN_SIGNATURE_SIZE ||
-        strcmp(ack.requesting, requester) != 0 ||
-        strcmp(ack.serving, node->config.mpid) != 0 ||
-        dirclient_supplier(node->directory, requester, &supplier, error,
-                           sizeof error) != DIR_OK ||
-        !ack_verify(supplier.sign_key, body, body_size, sig)) {
-        log_peer_warning("acknowledgement rejected requester=%s seq=%" PRIu64,
-                         requester, ack.seq);
+    char reason[600];
+    if (!s_ack_authentic(node, requester, &ack, body, body_size, sig, sig_size,
+                         reason, sizeof reason)) {
+        log_peer_warning("acknowledgement rejected requester=%s seq=%" PRIu64
+                         ": %s",
+                         requester, ack.seq, reason);
+        char sentence[700];
+        snprintf(sentence, sizeof sentence, "acknowledgement rejected: %s",
+                 reason);
         s_reply_error(node, routing, header, STATUS_INVALID, "bad_ack",
-                      "acknowledgement rejected: it is not signed by the "
-                      "requester or names another chain");
+                      sentence);
         return;
     }
     if (node_batch_begin(node) ||
