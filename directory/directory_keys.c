@@ -380,6 +380,22 @@ static void s_set_current(dir_supplier_t *supplier, int64_t now_ms)
         memcpy(supplier->sign_key, sign->sign_key, DIR_SIGN_KEY_SIZE);
 }
 
+/* Appends key to the supplier's keys. add-key keeps a supplier below
+ * DIR_MAX_KEYS, but CSV loads that replace keys add more without a check,
+ * so past that the oldest key is dropped: a node needs the keys in use
+ * now more than those for old signatures.
+ * NOTE: a supplier with more keys than DIR_MAX_KEYS thus loses the
+ * oldest from its answers, and receipts signed with it stop verifying. */
+static void s_append_key(dir_supplier_t *supplier, const dir_key_t *key)
+{
+    if (supplier->key_count == DIR_MAX_KEYS) {
+        memmove(&supplier->keys[0], &supplier->keys[1],
+                (DIR_MAX_KEYS - 1) * sizeof supplier->keys[0]);
+        supplier->key_count--;
+    }
+    supplier->keys[supplier->key_count++] = *key;
+}
+
 int directory_keys_attach(directory_db_t *db, dir_supplier_t *list,
                           size_t count, int64_t now_ms, char *error,
                           size_t error_size)
@@ -400,9 +416,8 @@ int directory_keys_attach(directory_db_t *db, dir_supplier_t *list,
         if (at == count)
             break;
         dir_supplier_t *supplier = &list[at];
-        if (strcmp(supplier->mpid, rows[i].mpid) == 0 &&
-            supplier->key_count < DIR_MAX_KEYS)
-            supplier->keys[supplier->key_count++] = rows[i].key;
+        if (strcmp(supplier->mpid, rows[i].mpid) == 0)
+            s_append_key(supplier, &rows[i].key);
     }
     free(rows);
     for (size_t i = 0; i < count; i++)

@@ -237,6 +237,29 @@ def test_expiry_warning(log_path):
           "and not of BRVO's key ending in 20 days")
 
 
+def test_key_end(db, context, server, endpoint, sign_key):
+    """A key added with an end 2 to 3 s ahead is admitted until then and
+    refused from then, without another change to the database."""
+    public, secret = zmq.curve_keypair()
+    end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    added = directory_cli("add-key", "--db", db, "--mpid", "CHRL",
+                          "--curve-key", public.decode(), "--from", "now",
+                          "--to", end)
+    check(added.returncode == 0, "add-key with an end 2 to 3 s ahead")
+    time.sleep(0.5)
+    socket = connect(context, zmq.DEALER, (public, secret, None), server,
+                     endpoint)
+    _, answer = ask(socket, "dir.supplier", sign_key, mpid="CHRL")
+    check(answer is not None, "the key is admitted before its end")
+    while time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) < end:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    reply, _ = ask(socket, "dir.supplier", sign_key, mpid="CHRL")
+    check(reply is not None and reply["status"] == "denied",
+          "and denied on the same connection once it has ended")
+    socket.close()
+
+
 def test_feed_and_revocation(work, db, context, feed, sockets, keys, server,
                              endpoint, sign_key):
     sub = connect(context, zmq.SUB, keys["ALFA"], server, feed)
@@ -310,6 +333,7 @@ def main():
         test_rate_limit(sockets["DLTA"], db, sign_key)
         test_supplier_keys(sockets["ALFA"], sign_key, added_public.decode())
         test_expiry_warning(log_path)
+        test_key_end(db, context, server, endpoint, sign_key)
         time.sleep(1.0)
         test_feed_and_revocation(work, db, context, feed, sockets, keys,
                                  server, endpoint, sign_key)

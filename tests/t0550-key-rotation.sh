@@ -109,6 +109,21 @@ tap_is "$(read_registers)" acknowledged \
 tap_is "$(probe_until "$CLUSTER_DIR/BRVO/node-old.cert" invalid)" invalid \
     "the old CURVE key still works while it is valid"
 
+# The old CURVE key is retired two seconds ahead. ALFA's node admits it
+# until then and refuses it from then, without another change.
+END=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%S.%3NZ)
+"$SDX_BIN/sdx-directory" retire-key --db "$DB" --mpid BRVO \
+    --key "$BRVO_OLD_CURVE" --at "$END" >/dev/null
+tap_is $? 0 "retire-key ends BRVO's old CURVE key in two seconds"
+sleep 0.5
+tap_is "$($PY "$RAW" "$ALFA_ENDPOINT" "$CLUSTER_DIR/BRVO/node-old.cert" \
+    "$CLUSTER_DIR/ALFA/node.cert" bad-mpan | cut -d'|' -f1)" invalid \
+    "the old key is admitted until its end"
+sleep 2
+tap_is "$(probe_until "$CLUSTER_DIR/BRVO/node-old.cert" no-reply)" no-reply \
+    "and refused once its end has passed"
+tap_is "$(read_registers)" acknowledged "BRVO's node, on its new key, reads"
+
 # A second signing key for ALFA, then ALFA's node moves to it and the old
 # one is retired.
 mkdir -p "$CLUSTER_DIR/ALFA-new"
@@ -133,8 +148,8 @@ tap_is "$(read_registers)" acknowledged "a receipt after the retirement"
 
 sdx_as BRVO ledger verify >"$CLUSTER_DIR/verify-brvo.out" 2>&1
 tap_is $? 0 "BRVO's ledger verifies with the retired key's receipts"
-tap_ok "all five receipts are verified" \
-    grep -q "ledger intact: 1 chains, 5 receipts" "$CLUSTER_DIR/verify-brvo.out"
+tap_ok "all six receipts are verified" \
+    grep -q "ledger intact: 1 chains, 6 receipts" "$CLUSTER_DIR/verify-brvo.out"
 sdx_as ALFA ledger verify >"$CLUSTER_DIR/verify-alfa.out" 2>&1
 tap_is $? 0 "ALFA's ledger verifies too"
 
