@@ -112,6 +112,16 @@ int cli_receipts(const cli_options_t *options)
         code = cli_fail(CLI_FAILED, "cannot read the ledger: %s", error);
     if (options->format == CLI_JSON)
         printf("]\n");
+    /* Disputed receipts are not part of any chain, so the listing above
+     * cannot show them; say that they exist. */
+    uint64_t disputes = 0;
+    if (code == CLI_OK &&
+        ledger_count_disputes(ledger, &disputes, error, sizeof error) == 0 &&
+        disputes > 0)
+        fprintf(stderr,
+                "sdx: %" PRIu64 " received receipts are disputed and not in "
+                "this list; sdx reconcile shows them against a statement\n",
+                disputes);
     ledger_destroy(&ledger);
     return code;
 }

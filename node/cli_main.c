@@ -1,5 +1,7 @@
 /* sdx: the command-line tool of a supplier's node. */
 #include <czmq.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,10 @@ static int s_keygen(const cli_options_t *options)
                         "node, without '/' or a leading '.'",
                         name);
     char error[1024];
+    /* A new node's home often does not exist yet; create it private. */
+    if (mkdir(options->dir, 0700) != 0 && errno != EEXIST)
+        return cli_fail(CLI_FAILED, "cannot create %s: %s", options->dir,
+                        strerror(errno));
     if (keys_generate(options->dir, name, error, sizeof error))
         return cli_fail(CLI_FAILED, "%s", error);
     char path[4096], curve[41], sign_hex[65];

@@ -307,7 +307,15 @@ static int s_show(const cli_options_t *options, const char *type,
             s_print_result(type, mp_map_get(reply_root, "result"),
                            options->format);
     }
-    if (code != CLI_OK)
+    char note[512] = "";
+    (void)!mp_get_str_opt(root, "receipt_note", note, sizeof note, error,
+                          sizeof error);
+    if (code != CLI_OK && strcmp(receipt_status, "disputed") == 0)
+        cli_fail(code,
+                 "receipt disputed and not acknowledged: %s (request id %s); "
+                 "see sdx reconcile",
+                 note[0] ? note : "no details", hex_id);
+    else if (code != CLI_OK)
         cli_fail(code, "%s%s%s%s: %s (request id %s)", status,
                  reason[0] ? " (" : "", reason, reason[0] ? ")" : "",
                  text[0] ? text : "no details", hex_id);

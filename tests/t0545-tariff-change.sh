@@ -118,6 +118,9 @@ tap_is $? 1 "a receipt under another copy of the tariff fails the read"
 tap_ok "the requester reports it disputed" grep -q 'disputed' "$CLUSTER_DIR/chrl.txt"
 tap_ok "the reason names the tariff" grep -q "tariff 'ALFA-CHRL-2026' with another hash" \
     "$CLUSTER_DIR/chrl.txt"
+tap_ok "the error line gives the dispute reason" \
+    grep -q "^sdx: receipt disputed and not acknowledged: .*another hash" \
+    "$CLUSTER_DIR/chrl.txt"
 # Recovery may fetch the receipt again and record it again, so the check
 # is for at least one dispute.
 disputes=$($PY -c 'import sqlite3, sys; db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True); print(db.execute("select count(*) > 0 from disputes where serving = ? and requesting = ?", ("ALFA", "CHRL")).fetchone()[0], db.execute("select count(*) from receipts where serving = ?", ("ALFA",)).fetchone()[0])' \
