@@ -550,9 +550,10 @@ static bool s_rate_limited(s_server_t *self, const s_context_t *context)
         return false;
     char error[256];
     snprintf(error, sizeof error,
-             "supplier %s sent more than %u queries a second (burst %u): "
+             "supplier %s sent more than %u %s a second (burst %u): "
              "retry in %lld ms",
              context->supplier, self->config->rate_per_second,
+             self->config->rate_per_second == 1 ? "query" : "queries",
              self->config->rate_burst, (long long)wait_ms);
     log_peer_warning("directory query rate limited supplier=%s type=%s "
                      "retry_ms=%lld",
