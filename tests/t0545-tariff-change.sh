@@ -94,6 +94,12 @@ for r in json.load(sys.stdin):
           fixed + per_unit * r["units"], r["acknowledged"])
 ' "$CHANGE_MS"
 }
+# The requester's acknowledgement reaches the serving node after the CLI
+# has its reply, so wait (at most 5 s) until ALFA holds all four.
+for _ in $(seq 50); do
+    [ "$(check_prices ALFA BRVO | grep -c ' True$')" -eq 4 ] && break
+    sleep 0.1
+done
 for mpid in ALFA BRVO; do
     other=$([ $mpid = ALFA ] && echo BRVO || echo ALFA)
     check_prices $mpid $other >"$CLUSTER_DIR/prices-$mpid.txt"
