@@ -18,6 +18,9 @@
 
 #define S_MESSAGE_SIZE 512
 
+/* mpxn,supplier,from,to */
+#define S_REGISTRATION_FIELDS 4
+
 /* The progress line is updated every this many rows. */
 #define S_PROGRESS_ROWS 256
 
@@ -77,6 +80,14 @@ typedef struct {
     char message[S_MESSAGE_SIZE];
 } s_row_t;
 
+/* A registration rejected for overlap, held until the rest of its file is
+ * imported because a later row may end the registration it overlaps. */
+typedef struct {
+    size_t line;
+    char *fields[S_REGISTRATION_FIELDS];
+    char *raw;
+} s_held_row_t;
+
 typedef struct {
     directory_db_t *db;
     const directory_import_options_t *options;
@@ -94,10 +105,14 @@ typedef struct {
     directory_table_t table;
     csv_record_reader_t *reader;
     uint64_t bytes_before; /* bytes of the files read before it */
+    s_held_row_t *held;    /* its overlapping rows, in file order */
+    size_t held_count;
+    size_t held_capacity;
 
     /* The batch in flight. */
     bool in_batch;
-    size_t batch_size;
+    bool batch_is_retry; /* the batch that retries the held rows */
+    size_t batch_size;   /* rows read from the file in the batch */
     size_t batch_first_line;
     size_t batch_last_line;
     directory_import_counts_t batch;
@@ -467,7 +482,7 @@ static const struct {
 } s_tables[DIRECTORY_TABLE_COUNT] = {
     [DIRECTORY_SUPPLIERS] = {5, s_supplier_row},
     [DIRECTORY_SUPPLY_POINTS] = {6, s_supply_point_row},
-    [DIRECTORY_REGISTRATIONS] = {4, s_registration_row},
+    [DIRECTORY_REGISTRATIONS] = {S_REGISTRATION_FIELDS, s_registration_row},
 };
 
 /* Handles the record that csv_record_reader_next returned rc for. */
@@ -507,7 +522,8 @@ static void s_write_field(FILE *out, const char *text)
     putc('"', out);
 }
 
-static void s_write_reject(s_import_t *self, const s_row_t *row)
+static void s_write_reject(s_import_t *self, const s_row_t *row,
+                           const char *raw)
 {
     const char *name = csv_record_reader_name(self->reader);
     FILE *out = self->options->rejects;
@@ -520,7 +536,7 @@ static void s_write_reject(s_import_t *self, const s_row_t *row)
     fprintf(out, ",%zu,%s,", row->line, directory_reject_code(row->reason));
     s_write_field(out, row->message);
     putc(',', out);
-    s_write_field(out, csv_record_reader_raw(self->reader));
+    s_write_field(out, raw);
     putc('\n', out);
 }
 
@@ -555,6 +571,7 @@ static int s_begin_batch(s_import_t *self, size_t line, char *error,
     if (directory_db_begin(self->db, error, error_size) != 0)
         return -1;
     self->in_batch = true;
+    self->batch_is_retry = false;
     self->batch_size = 0;
     self->batch_first_line = line;
     memset(&self->batch, 0, sizeof self->batch);
@@ -569,8 +586,10 @@ static int s_commit_batch(s_import_t *self, char *error, size_t error_size)
     if (batch->added > 0 || batch->updated > 0) {
         char description[512];
         snprintf(description, sizeof description,
-                 "imported %s lines %zu to %zu: %llu added, %llu updated, "
+                 "%s %s lines %zu to %zu: %llu added, %llu updated, "
                  "%llu already present, %llu rejected",
+                 self->batch_is_retry ? "retried overlapping rows of"
+                                      : "imported",
                  csv_record_reader_name(self->reader), self->batch_first_line,
                  self->batch_last_line, (unsigned long long)batch->added,
                  (unsigned long long)batch->updated,
@@ -593,6 +612,76 @@ static int s_commit_batch(s_import_t *self, char *error, size_t error_size)
     if (self->options->rejects)
         fflush(self->options->rejects);
     return 0;
+}
+
+/* Held rows */
+
+static void s_free_held(s_import_t *self)
+{
+    for (size_t i = 0; i < self->held_count; i++) {
+        for (size_t f = 0; f < S_REGISTRATION_FIELDS; f++)
+            free(self->held[i].fields[f]);
+        free(self->held[i].raw);
+    }
+    free(self->held);
+    self->held = NULL;
+    self->held_count = 0;
+    self->held_capacity = 0;
+}
+
+/* Copies the current record, a registration, to the held rows. Returns 0,
+ * or -1 when out of memory. */
+static int s_hold_row(s_import_t *self, size_t line)
+{
+    if (self->held_count == self->held_capacity) {
+        size_t capacity = self->held_capacity ? 2 * self->held_capacity : 16;
+        void *grown = realloc(self->held, capacity * sizeof *self->held);
+        if (!grown)
+            return -1;
+        self->held = grown;
+        self->held_capacity = capacity;
+    }
+    s_held_row_t *held = &self->held[self->held_count];
+    memset(held, 0, sizeof *held);
+    held->line = line;
+    self->held_count++;
+    assert(csv_record_reader_field_count(self->reader) ==
+           S_REGISTRATION_FIELDS);
+    bool copied = true;
+    for (size_t f = 0; f < S_REGISTRATION_FIELDS; f++) {
+        held->fields[f] = strdup(csv_record_reader_field(self->reader, f));
+        copied = copied && held->fields[f];
+    }
+    held->raw = strdup(csv_record_reader_raw(self->reader));
+    return copied && held->raw ? 0 : -1;
+}
+
+/* Imports the held rows again, in file order, in one batch of their own.
+ * Rows that are rejected again are written out and counted then. */
+static int s_retry_held(s_import_t *self, char *error, size_t error_size)
+{
+    if (self->held_count == 0)
+        return 0;
+    const char *name = csv_record_reader_name(self->reader);
+    if (s_begin_batch(self, self->held[0].line, error, error_size) != 0)
+        return -1;
+    self->batch_is_retry = true;
+    for (size_t i = 0; i < self->held_count; i++) {
+        const s_held_row_t *held = &self->held[i];
+        s_row_t row = {.line = held->line,
+                       .fields = (const char *const *)held->fields};
+        s_outcome_t outcome = s_registration_row(self, &row);
+        if (outcome == S_FAILED) {
+            snprintf(error, error_size, "%s:%zu: %s", name, row.line,
+                     row.message);
+            return -1;
+        }
+        if (outcome == S_REJECTED)
+            s_write_reject(self, &row, held->raw);
+        s_count(&self->batch, outcome, row.reason);
+        self->batch_last_line = row.line;
+    }
+    return s_commit_batch(self, error, error_size);
 }
 
 /* Handles the next record, in a batch. Returns 1 after a record, 0 at the
@@ -618,9 +707,18 @@ static int s_import_record(s_import_t *self, char *error, size_t error_size)
         snprintf(error, error_size, "%s:%zu: %s", name, row.line, row.message);
         return -1;
     }
-    if (outcome == S_REJECTED)
-        s_write_reject(self, &row);
-    s_count(&self->batch, outcome, row.reason);
+    if (outcome == S_REJECTED && row.reason == DIRECTORY_REJECT_OVERLAP) {
+        if (s_hold_row(self, row.line) != 0) {
+            snprintf(error, error_size,
+                     "%s:%zu: out of memory for the rows to retry", name,
+                     row.line);
+            return -1;
+        }
+    } else {
+        if (outcome == S_REJECTED)
+            s_write_reject(self, &row, csv_record_reader_raw(self->reader));
+        s_count(&self->batch, outcome, row.reason);
+    }
     self->batch_size++;
     self->batch_last_line = row.line;
     self->rows_read++;
@@ -705,6 +803,9 @@ static int s_import_file(s_import_t *self, directory_table_t table,
         rc = s_load_suppliers(self, error, error_size);
     if (rc == 0)
         rc = s_import_rows(self, error, error_size);
+    if (rc == 0)
+        rc = s_retry_held(self, error, error_size);
+    s_free_held(self);
     if (rc != 0 && self->in_batch) {
         directory_db_rollback(self->db);
         self->in_batch = false;

@@ -10,7 +10,10 @@
  * rows records one "load" entry in the change log.
  *
  * Rejected rows are counted by reason and written out with their file,
- * line and raw text.
+ * line and raw text. A registration that overlaps another is held, because
+ * a later row of its file may end the other one, and retried once after
+ * the rest of the file in a batch of its own. So the first run stores what
+ * a re-run would, and rows that still overlap are written out last.
  */
 #ifndef SDX_DIRECTORY_IMPORT_H
 #define SDX_DIRECTORY_IMPORT_H

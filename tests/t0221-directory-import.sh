@@ -100,6 +100,8 @@ assert rows[0] == ["file", "line", "reason", "message", "raw"], rows[0]
 for row in rows[1:]:
     print("%s:%s:%s" % (row[0].rsplit("/", 1)[-1], row[1], row[2]))' "$1"
 }
+# Overlapping registrations are retried after the rest of their file, so
+# the ones that still overlap come last.
 expected="s.csv:5:duplicate
 s.csv:6:invalid_value
 s.csv:7:malformed
@@ -111,14 +113,14 @@ p.csv:8:invalid_value
 p.csv:9:malformed
 p.csv:10:malformed
 p.csv:13:check_digit
-r.csv:4:overlap
 r.csv:5:end_before_start
 r.csv:6:duplicate
 r.csv:7:unknown_supply_point
 r.csv:8:unknown_supplier
 r.csv:9:check_digit
 r.csv:10:invalid_value
-r.csv:11:end_before_start"
+r.csv:11:end_before_start
+r.csv:4:overlap"
 tap_is "$(triples "$WORK/rejects.csv")" "$expected" \
     "every rejected row with its line and reason"
 
@@ -196,6 +198,58 @@ sed -i "s/^$A,S002,2014-01-01,$/$A,S002,2014-01-01,2015-01-01/" "$WORK/r.csv"
 tap_ok "new end counts as updated" has "$WORK/out" \
     "r.csv: 0 added, 1 updated, 2 already present, 8 rejected"
 tap_is "$(changes)" 6 "the update records one change"
+
+# A row that overlaps an open registration which a later row of the file
+# ends is accepted on the first run, so a second run changes nothing.
+mkdir "$WORK/o"
+$GEN --out "$WORK/o" --rows 1 --suppliers 5 >/dev/null
+H=1000003420090
+cat >"$WORK/o/p.csv" <<EOF
+mpxn,fuel,meter_id,smart,installing,head_end
+$H,electricity,M-H,true,S002,sim
+EOF
+printf 'mpxn,supplier,from,to\n%s,S002,2014-05-15,\n' "$H" >"$WORK/o/open.csv"
+cat >"$WORK/o/r.csv" <<EOF
+mpxn,supplier,from,to
+$H,S005,2020-01-01,
+$H,S002,2014-05-15,2018-01-01
+EOF
+"$DIRECTORY" init --db "$WORK/o.db" >/dev/null
+"$DIRECTORY" import --db "$WORK/o.db" --suppliers "$WORK/o/suppliers.csv" \
+    --supply-points "$WORK/o/p.csv" --registrations "$WORK/o/open.csv" \
+    >/dev/null 2>"$WORK/err"
+tap_is "$?" 0 "open registration imported"
+periods() {
+    sqlite3 "$WORK/o.db" "SELECT supplier, from_ms, to_ms FROM registrations \
+        WHERE mpxn = '$H' ORDER BY from_ms"
+}
+ochanges() { sqlite3 "$WORK/o.db" "SELECT count(*) FROM changes"; }
+reimport() {
+    "$DIRECTORY" import --db "$WORK/o.db" --registrations "$WORK/o/r.csv" \
+        --rejects "$WORK/o/rejects.csv" --batch 1
+}
+reimport >"$WORK/out" 2>"$WORK/err"
+tap_is "$?" 0 "ended registration: first run exits 0"
+tap_ok "ended registration: first run accepts both rows" has "$WORK/out" \
+    "r.csv: 1 added, 1 updated, 0 already present, 0 rejected"
+tap_is "$(grep -c '' "$WORK/o/rejects.csv")" 1 \
+    "ended registration: no row in the rejects file"
+tap_is "$(sqlite3 "$WORK/o.db" "SELECT supplier FROM registrations \
+    WHERE mpxn = '$H' ORDER BY from_ms" | tr '\n' ' ')" "S002 S005 " \
+    "ended registration: S005 registered after S002"
+tap_ok "retry batch recorded in the change log" has <(sqlite3 "$WORK/o.db" \
+    "SELECT description FROM changes ORDER BY number DESC LIMIT 1") \
+    "retried overlapping rows of $WORK/o/r.csv lines 2 to 2: 1 added"
+first_periods=$(periods)
+first_changes=$(ochanges)
+reimport >"$WORK/out" 2>"$WORK/err"
+tap_is "$?" 0 "ended registration: second run exits 0"
+tap_ok "ended registration: second run changes nothing" has "$WORK/out" \
+    "r.csv: 0 added, 0 updated, 2 already present, 0 rejected"
+tap_is "$(periods)" "$first_periods" \
+    "ended registration: same registrations after the second run"
+tap_is "$(ochanges)" "$first_changes" \
+    "ended registration: second run records no change"
 
 # Without --rejects, rejected rows go to stderr as FILE:LINE: message.
 "$DIRECTORY" import --db "$WORK/d.db" --supply-points "$WORK/p.csv" \
