@@ -50,35 +50,13 @@ int ack_encode(const ack_t *ack, uint8_t **body, size_t *size)
     assert(size);
     canon_buffer_t buffer;
     s_encode_into(ack, &buffer);
-    *body = malloc(buffer.size);
-    if (*body == NULL)
-        return -1;
-    memcpy(*body, buffer.data, buffer.size);
-    *size = buffer.size;
-    return 0;
+    return canon_buffer_copy(&buffer, body, size);
 }
 
 static int s_read_header(canon_reader_t *reader)
 {
-    size_t count;
-    uint64_t version;
-    if (canon_read_array(reader, "ack", &count) != 0)
-        return -1;
-    if (count != ACK_ITEMS) {
-        snprintf(reader->error, reader->error_size,
-                 "acknowledgement must be an array of %d items, got %zu",
-                 ACK_ITEMS, count);
-        return -1;
-    }
-    if (canon_read_uint(reader, "version", &version) != 0)
-        return -1;
-    if (version != ACK_VERSION) {
-        snprintf(reader->error, reader->error_size,
-                 "unsupported acknowledgement version %llu, expected %d",
-                 (unsigned long long)version, ACK_VERSION);
-        return -1;
-    }
-    return 0;
+    return canon_read_record_header(reader, "ack", "acknowledgement", ACK_ITEMS,
+                                    ACK_VERSION);
 }
 
 static int s_read_fields(canon_reader_t *reader, ack_t *out)

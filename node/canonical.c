@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int canon_buffer_write(void *buffer, const char *data, size_t size)
@@ -252,5 +253,40 @@ int canon_read_bin_ref(canon_reader_t *reader, const char *field,
     *data = reader->data + reader->offset;
     *size = length;
     reader->offset += length;
+    return 0;
+}
+
+int canon_read_record_header(canon_reader_t *reader, const char *field,
+                             const char *name, size_t items, uint64_t version)
+{
+    size_t count;
+    uint64_t got;
+    if (canon_read_array(reader, field, &count) != 0)
+        return -1;
+    if (count != items) {
+        snprintf(reader->error, reader->error_size,
+                 "%s must be an array of %zu items, got %zu", name, items,
+                 count);
+        return -1;
+    }
+    if (canon_read_uint(reader, "version", &got) != 0)
+        return -1;
+    if (got != version) {
+        snprintf(reader->error, reader->error_size,
+                 "unsupported %s version %llu, expected %llu", name,
+                 (unsigned long long)got, (unsigned long long)version);
+        return -1;
+    }
+    return 0;
+}
+
+int canon_buffer_copy(const canon_buffer_t *buffer, uint8_t **body,
+                      size_t *size)
+{
+    *body = malloc(buffer->size);
+    if (*body == NULL)
+        return -1;
+    memcpy(*body, buffer->data, buffer->size);
+    *size = buffer->size;
     return 0;
 }

@@ -78,4 +78,17 @@ int canon_read_bin_ref(canon_reader_t *reader, const char *field,
  * trailing bytes. */
 int canon_read_end(canon_reader_t *reader) __attribute__((warn_unused_result));
 
+/* Reads the header of a versioned record: an array of exactly items
+ * entries whose first is the uint version. field names the array in
+ * errors from canon_read_array, name the record in the others ("receipt
+ * must be an array of 14 items, got 3"). Returns 0 or -1. */
+int canon_read_record_header(canon_reader_t *reader, const char *field,
+                             const char *name, size_t items, uint64_t version)
+    __attribute__((warn_unused_result));
+
+/* Copies the encoded bytes of buffer into *body, which the caller owns
+ * (free it). Returns 0, or -1 when memory runs out. */
+int canon_buffer_copy(const canon_buffer_t *buffer, uint8_t **body,
+                      size_t *size) __attribute__((warn_unused_result));
+
 #endif

@@ -54,35 +54,13 @@ int checkpoint_encode(const checkpoint_t *checkpoint, uint8_t **body,
     assert(size);
     canon_buffer_t buffer;
     s_encode_into(checkpoint, &buffer);
-    *body = malloc(buffer.size);
-    if (*body == NULL)
-        return -1;
-    memcpy(*body, buffer.data, buffer.size);
-    *size = buffer.size;
-    return 0;
+    return canon_buffer_copy(&buffer, body, size);
 }
 
 static int s_read_header(canon_reader_t *reader)
 {
-    size_t count;
-    uint64_t version;
-    if (canon_read_array(reader, "checkpoint", &count) != 0)
-        return -1;
-    if (count != CHECKPOINT_ITEMS) {
-        snprintf(reader->error, reader->error_size,
-                 "checkpoint must be an array of %d items, got %zu",
-                 CHECKPOINT_ITEMS, count);
-        return -1;
-    }
-    if (canon_read_uint(reader, "version", &version) != 0)
-        return -1;
-    if (version != CHECKPOINT_VERSION) {
-        snprintf(reader->error, reader->error_size,
-                 "unsupported checkpoint version %llu, expected %d",
-                 (unsigned long long)version, CHECKPOINT_VERSION);
-        return -1;
-    }
-    return 0;
+    return canon_read_record_header(reader, "checkpoint", "checkpoint",
+                                    CHECKPOINT_ITEMS, CHECKPOINT_VERSION);
 }
 
 static int s_read_fields(canon_reader_t *reader, checkpoint_t *out)

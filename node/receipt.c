@@ -96,35 +96,13 @@ int receipt_encode(const receipt_t *receipt, uint8_t **body, size_t *size)
     assert(size);
     canon_buffer_t buffer;
     s_encode_into(receipt, &buffer);
-    *body = malloc(buffer.size);
-    if (*body == NULL)
-        return -1;
-    memcpy(*body, buffer.data, buffer.size);
-    *size = buffer.size;
-    return 0;
+    return canon_buffer_copy(&buffer, body, size);
 }
 
 static int s_read_header(canon_reader_t *reader)
 {
-    size_t count;
-    uint64_t version;
-    if (canon_read_array(reader, "receipt", &count) != 0)
-        return -1;
-    if (count != RECEIPT_ITEMS) {
-        snprintf(reader->error, reader->error_size,
-                 "receipt must be an array of %d items, got %zu", RECEIPT_ITEMS,
-                 count);
-        return -1;
-    }
-    if (canon_read_uint(reader, "version", &version) != 0)
-        return -1;
-    if (version != RECEIPT_VERSION) {
-        snprintf(reader->error, reader->error_size,
-                 "unsupported receipt version %llu, expected %d",
-                 (unsigned long long)version, RECEIPT_VERSION);
-        return -1;
-    }
-    return 0;
+    return canon_read_record_header(reader, "receipt", "receipt", RECEIPT_ITEMS,
+                                    RECEIPT_VERSION);
 }
 
 static int s_read_range(canon_reader_t *reader, receipt_range_t *range)
