@@ -348,10 +348,10 @@ static int s_reconcile(const cli_options_t *options, const config_t *config,
     cli_keys_t keys;
     int code = cli_keys_load(config, &keys);
     reconcile_t *result =
-        code == CLI_OK
-            ? reconcile_run(st, ledger, config->mpid, cli_keys_lookup, &keys,
-                            error, sizeof error)
-            : NULL;
+        code == CLI_OK ? reconcile_run_timed(st, ledger, config->mpid,
+                                             cli_keys_lookup, &keys, keys.list,
+                                             keys.count, error, sizeof error)
+                       : NULL;
     cli_keys_clear(&keys);
     if (code != CLI_OK)
         return code;

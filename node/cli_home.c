@@ -99,10 +99,11 @@ int cli_keys_load(const config_t *config, cli_keys_t *keys)
     return CLI_OK;
 }
 
-/* NOTE: this gives each supplier's signing key in use now, so a statement
- * or receipt signed with a key that has been retired since fails its
- * signature check here; sdx ledger verify checks against every key by
- * time (ledger_verify_timed). */
+/* NOTE: this gives each supplier's signing key in use now. Reconcile checks
+ * receipts and acknowledgements by time against every key
+ * (reconcile_run_timed), but a statement file's own signature, and
+ * `statement --show`, use this key, so they fail once the issuer's key
+ * that signed it has been retired. */
 int cli_keys_lookup(const char *mpid, uint8_t key[SIGN_PUBLIC_SIZE], void *keys)
 {
     const cli_keys_t *table = keys;

@@ -1,6 +1,8 @@
 /* Reconciliation of a counterparty's statement with the local ledger. */
 #include "reconcile.h"
 
+#include "dir_keys.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +30,9 @@ typedef struct {
     const char *requesting;
     uint8_t serving_key[SIGN_PUBLIC_SIZE];
     uint8_t requesting_key[SIGN_PUBLIC_SIZE];
+    /* When set, signatures are checked by time against all their keys. */
+    const dir_supplier_t *serving_supplier;
+    const dir_supplier_t *requesting_supplier;
     char *error;
     size_t error_size;
 } context_t;
@@ -205,16 +210,37 @@ static int s_check_link(context_t *c, size_t index)
     return 0;
 }
 
+static bool s_receipt_signed(const context_t *c, const statement_entry_t *e)
+{
+    char reason[256];
+    if (c->serving_supplier)
+        return dir_supplier_verify(c->serving_supplier, e->receipt.served_at,
+                                   SIGN_DOMAIN_RECEIPT, e->body, e->body_size,
+                                   e->signature, reason,
+                                   sizeof reason) == DIR_SIGNATURE_OK;
+    return receipt_verify(c->serving_key, e->body, e->body_size, e->signature);
+}
+
+static bool s_ack_signed(const context_t *c, const statement_entry_t *e)
+{
+    char reason[256];
+    if (c->requesting_supplier)
+        return dir_supplier_verify(c->requesting_supplier, e->ack.acked_at,
+                                   SIGN_DOMAIN_ACK, e->ack_body, e->ack_size,
+                                   e->ack_signature, reason,
+                                   sizeof reason) == DIR_SIGNATURE_OK;
+    return ack_verify(c->requesting_key, e->ack_body, e->ack_size,
+                      e->ack_signature);
+}
+
 static int s_check_signatures(context_t *c, const statement_entry_t *e)
 {
     uint64_t seq = e->receipt.seq;
-    if (!receipt_verify(c->serving_key, e->body, e->body_size, e->signature) &&
+    if (!s_receipt_signed(c, e) &&
         s_add(c, RECONCILE_BAD_SIGNATURE, seq,
               "the receipt's signature is not %s's", c->serving) != 0)
         return -1;
-    if (e->acknowledged &&
-        !ack_verify(c->requesting_key, e->ack_body, e->ack_size,
-                    e->ack_signature) &&
+    if (e->acknowledged && !s_ack_signed(c, e) &&
         s_add(c, RECONCILE_BAD_SIGNATURE, seq,
               "the acknowledgement's signature is not %s's",
               c->requesting) != 0)
@@ -328,9 +354,28 @@ static int s_load_keys(context_t *c, ledger_key_fn lookup, void *arg)
     return 0;
 }
 
+static const dir_supplier_t *s_find_supplier(const dir_supplier_t *list,
+                                             size_t count, const char *mpid)
+{
+    for (size_t i = 0; list && i < count; i++)
+        if (strcmp(list[i].mpid, mpid) == 0)
+            return &list[i];
+    return NULL;
+}
+
 reconcile_t *reconcile_run(const statement_file_t *statement, ledger_t *ledger,
                            const char *own_mpid, ledger_key_fn lookup,
                            void *arg, char *error, size_t error_size)
+{
+    return reconcile_run_timed(statement, ledger, own_mpid, lookup, arg, NULL,
+                               0, error, error_size);
+}
+
+reconcile_t *reconcile_run_timed(const statement_file_t *statement,
+                                 ledger_t *ledger, const char *own_mpid,
+                                 ledger_key_fn lookup, void *arg,
+                                 const dir_supplier_t *suppliers, size_t count,
+                                 char *error, size_t error_size)
 {
     assert(statement);
     assert(ledger);
@@ -349,13 +394,16 @@ reconcile_t *reconcile_run(const statement_file_t *statement, ledger_t *ledger,
         return NULL;
     }
     const statement_t *s = statement_file_summary(statement);
-    context_t c = {.result = self,
-                   .statement = statement,
-                   .ledger = ledger,
-                   .serving = s->serving,
-                   .requesting = s->requesting,
-                   .error = error,
-                   .error_size = error_size};
+    context_t c = {
+        .result = self,
+        .statement = statement,
+        .ledger = ledger,
+        .serving = s->serving,
+        .requesting = s->requesting,
+        .serving_supplier = s_find_supplier(suppliers, count, s->serving),
+        .requesting_supplier = s_find_supplier(suppliers, count, s->requesting),
+        .error = error,
+        .error_size = error_size};
     int rc = s_load_keys(&c, lookup, arg);
     if (rc == 0)
         rc = s_check_statement(&c);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dir_records.h"
 #include "ledger.h"
 #include "statement.h"
 #include "statement_file.h"
@@ -45,6 +46,18 @@ typedef struct reconcile reconcile_t;
 reconcile_t *reconcile_run(const statement_file_t *statement, ledger_t *ledger,
                            const char *own_mpid, ledger_key_fn lookup,
                            void *arg, char *error, size_t error_size);
+
+/* Like reconcile_run, but checks each receipt's and acknowledgement's
+ * signature against every signing key the directory lists for its signer,
+ * by the time inside what was signed (served_at, acked_at), as sdx ledger
+ * verify does. So a key retired since still counts for the time it was
+ * valid, and a revoked key's later signatures are refused. suppliers
+ * (count entries) may be NULL, which is reconcile_run. */
+reconcile_t *reconcile_run_timed(const statement_file_t *statement,
+                                 ledger_t *ledger, const char *own_mpid,
+                                 ledger_key_fn lookup, void *arg,
+                                 const dir_supplier_t *suppliers, size_t count,
+                                 char *error, size_t error_size);
 
 /* Frees the result and sets *self_p to NULL. NULL is allowed. */
 void reconcile_destroy(reconcile_t **self_p);

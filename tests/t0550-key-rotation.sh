@@ -153,6 +153,20 @@ tap_ok "all six receipts are verified" \
 sdx_as ALFA ledger verify >"$CLUSTER_DIR/verify-alfa.out" 2>&1
 tap_is $? 0 "ALFA's ledger verifies too"
 
+# A statement holding receipts signed with the retired key reconciles:
+# each receipt's signature is checked by the key valid at its served time.
+sdx_as ALFA statement --counterparty BRVO --role issued \
+    --from 2026-01-01 --to 2100-01-01 --out "$CLUSTER_DIR/rotated.stmt" \
+    >/dev/null 2>&1
+tap_is $? 0 "ALFA writes a statement after the rotation"
+sdx_as BRVO reconcile "$CLUSTER_DIR/rotated.stmt" \
+    >"$CLUSTER_DIR/reconcile-rotated.out" 2>&1
+tap_is $? 0 "BRVO reconciles receipts signed with the retired key"
+tap_ok "all six receipts match" \
+    grep -qE '^ +matched +6$' "$CLUSTER_DIR/reconcile-rotated.out"
+tap_ok "no signature is reported invalid" \
+    grep -qE '^ +signature invalid +0$' "$CLUSTER_DIR/reconcile-rotated.out"
+
 # CHRL's CURVE key is revoked while a connection with it is open.
 CHRL_CURVE=$(key_of "$CLUSTER_DIR/CHRL/node.cert")
 held=$($PY "$HELD" "$ALFA_ENDPOINT" "$CLUSTER_DIR/CHRL/node.cert" \
