@@ -115,13 +115,8 @@ int ack_decode(const uint8_t *body, size_t size, ack_t *out, char *error,
         return -1;
     canon_buffer_t again;
     s_encode_into(out, &again);
-    if (again.size != size || memcmp(again.data, body, size) != 0) {
-        snprintf(error, error_size,
-                 "acknowledgement is not in canonical form (every integer, "
-                 "string and binary must use msgpack's shortest encoding)");
-        return -1;
-    }
-    return 0;
+    return canon_check_same(&again, body, size, "acknowledgement", error,
+                            error_size);
 }
 
 void ack_sign(const signer_t *signer, const uint8_t *body, size_t size,

@@ -290,3 +290,16 @@ int canon_buffer_copy(const canon_buffer_t *buffer, uint8_t **body,
     *size = buffer->size;
     return 0;
 }
+
+int canon_check_same(const canon_buffer_t *encoded, const uint8_t *body,
+                     size_t size, const char *name, char *error,
+                     size_t error_size)
+{
+    if (encoded->size == size && memcmp(encoded->data, body, size) == 0)
+        return 0;
+    snprintf(error, error_size,
+             "%s is not in canonical form (every integer, string and binary "
+             "must use msgpack's shortest encoding)",
+             name);
+    return -1;
+}

@@ -86,6 +86,13 @@ int canon_read_record_header(canon_reader_t *reader, const char *field,
                              const char *name, size_t items, uint64_t version)
     __attribute__((warn_unused_result));
 
+/* Checks that encoded, the re-encoding of a decoded record, is byte for
+ * byte the body it was decoded from, so only msgpack's shortest forms are
+ * accepted. name is the record in the error ("receipt"). Returns 0 or -1. */
+int canon_check_same(const canon_buffer_t *encoded, const uint8_t *body,
+                     size_t size, const char *name, char *error,
+                     size_t error_size) __attribute__((warn_unused_result));
+
 /* Copies the encoded bytes of buffer into *body, which the caller owns
  * (free it). Returns 0, or -1 when memory runs out. */
 int canon_buffer_copy(const canon_buffer_t *buffer, uint8_t **body,

@@ -126,13 +126,8 @@ int checkpoint_decode(const uint8_t *body, size_t size, checkpoint_t *out,
         return -1;
     canon_buffer_t again;
     s_encode_into(out, &again);
-    if (again.size != size || memcmp(again.data, body, size) != 0) {
-        snprintf(error, error_size,
-                 "checkpoint is not in canonical form (every integer, string "
-                 "and binary must use msgpack's shortest encoding)");
-        return -1;
-    }
-    return 0;
+    return canon_check_same(&again, body, size, "checkpoint", error,
+                            error_size);
 }
 
 void checkpoint_sign(const signer_t *signer, const uint8_t *body, size_t size,

@@ -271,13 +271,7 @@ static int s_check_canonical(const receipt_t *decoded, const uint8_t *body,
 {
     canon_buffer_t again;
     s_encode_into(decoded, &again);
-    if (again.size != size || memcmp(again.data, body, size) != 0) {
-        snprintf(error, error_size,
-                 "receipt is not in canonical form (every integer, string "
-                 "and binary must use msgpack's shortest encoding)");
-        return -1;
-    }
-    return 0;
+    return canon_check_same(&again, body, size, "receipt", error, error_size);
 }
 
 int receipt_decode(const uint8_t *body, size_t size, receipt_t *out,
