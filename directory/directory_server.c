@@ -30,7 +30,7 @@
  * is half of libzmq's default queue of 1000 messages per subscriber,
  * because a PUB socket can fill that queue faster than its I/O thread
  * drains it (a burst of 1001 lost its last two). A subscriber that still
- * misses some detects the gap and asks dir.changes. */
+ * misses some detects the gap and requests dir.changes. */
 #define S_PUBLISH_MAX 500
 /* Largest frame the feed socket accepts from subscribers, whose only
  * messages are subscriptions. */
@@ -161,7 +161,8 @@ static bool s_keys_due(const s_server_t *self)
 static void s_publish(s_server_t *self, const msgpack_sbuffer *buffer)
 {
     /* A PUB socket drops a message rather than block when a subscriber's
-     * queue is full; the subscriber detects the gap and asks dir.changes. */
+     * queue is full; the subscriber detects the gap and requests dir.changes.
+     */
     if (zsock_send(self->feed, "b", buffer->data, buffer->size) != 0)
         log_warning("feed message not sent endpoint=%s",
                     zsock_endpoint(self->feed));
@@ -538,7 +539,7 @@ static void s_dispatch(s_server_t *self, const s_context_t *context,
         s_handle_suppliers(self, context);
 }
 
-/* Answers rate_limited and returns true when the requester's supplier
+/* Replies rate_limited and returns true when the requester's supplier
  * has used up its rate limit. */
 static bool s_rate_limited(s_server_t *self, const s_context_t *context)
 {

@@ -261,7 +261,7 @@ static void s_forward(node_t *node, zframe_t *routing,
               request->header.type, request->mpxn, installer.mpid, hex_id);
 }
 
-/* Answers "node.status" with this node's identity, for the CLI and tests. */
+/* Replies to "node.status" with this node's identity, for the CLI and tests. */
 static void s_status(node_t *node, zframe_t *routing,
                      const envelope_header_t *header)
 {

@@ -510,7 +510,8 @@ static int s_build_receipt(node_t *node, const served_t *served, uint64_t units,
 }
 
 /* Stores the signed directory answer that allowed the request beside its
- * receipt. An answer too large to keep is logged, and the receipt stands. */
+ * receipt. An answer too large to keep is logged, and the receipt is still
+ * stored. */
 static int s_store_evidence(node_t *node, const served_t *served,
                             const receipt_t *receipt, char *error,
                             size_t error_size)
